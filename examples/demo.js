@@ -1,0 +1,50 @@
+// The `make demo` load test: 10 virtual users for 10 seconds, each holding one
+// WebSocket to the local echo server (`k6 x ws-echo`), sending a message every
+// 100 ms and checking that it comes back. Run it with:
+//
+//   ./k6 x ws-echo &            # the local target server, ws://127.0.0.1:8080
+//   ./k6 run examples/demo.js
+import { WebSocket } from "k6/x/websockets";
+import { check } from "k6";
+import { Trend } from "k6/metrics";
+
+const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
+const roundTrip = new Trend("echo_round_trip", true);
+
+export const options = {
+  vus: 10,
+  duration: __ENV.DURATION || "10s",
+  thresholds: {
+    ws_connecting: ["p(95)<500"],
+    echo_round_trip: ["p(95)<100"],
+    checks: ["rate>0.99"],
+  },
+};
+
+export default function () {
+  const ws = new WebSocket(`${base}/echo`);
+  let sent = 0;
+  let timer;
+
+  ws.onopen = () => {
+    timer = setInterval(() => {
+      ws.send(JSON.stringify({ seq: sent++, at: Date.now() }));
+      if (sent === 20) {
+        clearInterval(timer);
+      }
+    }, 100);
+  };
+
+  let received = 0;
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    roundTrip.add(Date.now() - msg.at);
+    check(msg, { "echo comes back in order": (m) => m.seq === received });
+    received++;
+    if (received === 20) {
+      ws.close();
+    }
+  };
+
+  ws.onerror = (event) => console.error(`websocket error: ${event.error}`);
+}

@@ -1,0 +1,187 @@
+package conn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// maxHandshakeBody bounds how much of a refused handshake's body is kept.
+const maxHandshakeBody = 64 << 10
+
+// writeBufferPool lends write buffers to connections only while they write,
+// so idle connections hold none.
+var writeBufferPool = &sync.Pool{} //nolint:gochecknoglobals // shared by all connections on purpose
+
+// Dialer is what connections are dialled through: in k6, the VU's
+// lib.State.Dialer, which applies hosts, blockHostnames, blacklistIPs and
+// counts data_sent and data_received.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Target says where and how to connect.
+type Target struct {
+	// URL is the ws:// or wss:// address.
+	URL string
+	// Dialer opens the TCP connection; nil uses net.Dialer.
+	Dialer Dialer
+	// TLSConfig is cloned for wss; nil uses Go's defaults.
+	TLSConfig *tls.Config
+}
+
+// Handshake is what the opening handshake returned.
+type Handshake struct {
+	// Status is the HTTP status code of the response, 0 when none came.
+	Status int
+	// Header is the response's header, nil when none came.
+	Header http.Header
+	// Body is the start of the response's body, when it refused the upgrade.
+	Body []byte
+	// Subprotocol is the subprotocol the server selected.
+	Subprotocol string
+	// Extensions are the values of the Sec-WebSocket-Extensions header.
+	Extensions []string
+	// RemoteAddr is the peer's address, nil when no connection was made.
+	RemoteAddr net.Addr
+	// Start is when dialling began; Duration how long the handshake took.
+	Start    time.Time
+	Duration time.Duration
+}
+
+// Dial opens a WebSocket connection to t with opts. notify is called, from
+// another goroutine, whenever events become available after the queue was
+// drained; it must not block.
+//
+// Dial returns the Handshake whether or not it succeeded. The connection
+// lives until it closes or ctx ends; when ctx ends it is torn down at once
+// with a 1001 (going away) close frame.
+func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Handshake, error) {
+	if err := opts.validate(); err != nil {
+		return nil, Handshake{}, err
+	}
+	opts = opts.withDefaults()
+
+	watch := &dialWatch{dial: netDialer(t.Dialer)}
+	dialer := websocket.Dialer{
+		NetDialContext:    watch.dialContext,
+		Proxy:             http.ProxyFromEnvironment,
+		TLSClientConfig:   tlsConfig(t.TLSConfig),
+		EnableCompression: opts.Compression,
+		Subprotocols:      opts.Subprotocols,
+		Jar:               opts.Jar,
+		WriteBufferPool:   writeBufferPool,
+	}
+
+	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+	defer cancel()
+	hs := Handshake{Start: time.Now()}
+	// gorilla only honours the context's deadline once TCP is up: a
+	// cancelled context must close the connection to end the handshake.
+	stopWatch := context.AfterFunc(hctx, watch.abort)
+	ws, resp, err := dialer.DialContext(hctx, t.URL, opts.Header)
+	hs.Duration = time.Since(hs.Start)
+	if !stopWatch() && err == nil {
+		_ = ws.Close()
+		err = context.Cause(hctx)
+	}
+	if resp != nil {
+		hs.Status = resp.StatusCode
+		hs.Header = resp.Header
+		hs.Extensions = resp.Header.Values("Sec-WebSocket-Extensions")
+		hs.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeBody))
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return nil, hs, handshakeError(ctx, hctx, err, hs, opts.HandshakeTimeout)
+	}
+	hs.Subprotocol = ws.Subprotocol()
+	hs.RemoteAddr = ws.NetConn().RemoteAddr()
+	if hs.Status == http.StatusSwitchingProtocols {
+		hs.Body = nil
+	}
+
+	c := newConn(ws, opts, notify)
+	c.stop = context.AfterFunc(ctx, func() { c.Abort(CloseGoingAway) })
+	go c.readLoop()
+	return c, hs, nil
+}
+
+// dialWatch remembers the TCP connection of a handshake so that it can be
+// closed when the handshake's context ends.
+type dialWatch struct {
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	mu      sync.Mutex
+	conn    net.Conn
+	aborted bool
+}
+
+func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := w.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.aborted {
+		_ = nc.Close()
+		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
+	}
+	w.conn = nc
+	return nc, nil
+}
+
+func (w *dialWatch) abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.aborted = true
+	if w.conn != nil {
+		_ = w.conn.Close()
+	}
+}
+
+func netDialer(d Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d == nil {
+		d = &net.Dialer{}
+	}
+	return d.DialContext
+}
+
+// tlsConfig clones base and pins ALPN to HTTP/1.1: the upgrade needs it.
+func tlsConfig(base *tls.Config) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	return cfg
+}
+
+// handshakeError explains why the handshake failed, keeping gorilla's error
+// in the chain.
+func handshakeError(ctx, hctx context.Context, err error, hs Handshake, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, websocket.ErrBadHandshake) && hs.Status != 0:
+		return fmt.Errorf("%w: the server answered %d %s instead of 101 Switching Protocols",
+			err, hs.Status, http.StatusText(hs.Status))
+	case ctx.Err() == nil && (errors.Is(hctx.Err(), context.DeadlineExceeded) || isTimeout(err)):
+		return fmt.Errorf("websocket handshake timed out after %s (handshakeTimeout): %w", timeout, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("websocket handshake interrupted: %w", context.Cause(ctx))
+	default:
+		return err //nolint:wrapcheck // gorilla's and the dialer's errors are what k6 scripts see today
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,100 @@
+// Package conn is the WebSocket connection core that both of xk6-ws's
+// JavaScript APIs stand on.
+//
+// A Conn is dialled through the VU's lib.State, so k6's dialer rules, TLS
+// settings and byte accounting apply. One goroutine reads frames into a
+// bounded inbound queue: when the queue is full it stops reading and TCP
+// pushes back on the peer. Data that the script sends goes through a write
+// queue to a writer goroutine that exists only while there is something to
+// write. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
+// the end of the VU's context tears the connection down at once. Whatever
+// happens, a Conn reports exactly one close event and leaves no goroutine
+// behind.
+package conn
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Defaults of the limits in Options.
+const (
+	DefaultHandshakeTimeout = 60 * time.Second
+	DefaultCloseTimeout     = 5 * time.Second
+	DefaultMaxMessageSize   = 64 << 20
+	DefaultQueueMessages    = 4096
+	DefaultQueueBytes       = 8 << 20
+	DefaultWriteQueueBytes  = 64 << 20
+)
+
+// interruptWriteWait bounds the going-away close frame sent when the VU's
+// context ends; controlWriteWait bounds other control frames.
+const (
+	interruptWriteWait = 100 * time.Millisecond
+	controlWriteWait   = 5 * time.Second
+)
+
+// Options configure a connection. Zero values take the defaults above.
+type Options struct {
+	// Header is sent with the opening handshake.
+	Header http.Header
+	// Subprotocols are offered in Sec-WebSocket-Protocol, in order.
+	Subprotocols []string
+	// Compression asks for permessage-deflate (RFC 7692).
+	Compression bool
+	// Jar supplies and stores cookies of the handshake; nil sends none.
+	Jar http.CookieJar
+	// HandshakeTimeout bounds the dial, TLS and HTTP upgrade together.
+	HandshakeTimeout time.Duration
+	// CloseTimeout bounds the wait for the peer's close frame after ours.
+	CloseTimeout time.Duration
+	// MaxMessageSize is the largest message accepted from the peer, in
+	// bytes; a larger one closes the connection with 1009.
+	MaxMessageSize int64
+	// QueueMessages and QueueBytes bound the inbound queue. The reader stops
+	// reading when either is reached (a single message may exceed QueueBytes).
+	QueueMessages int
+	QueueBytes    int
+	// WriteQueueBytes bounds the bytes queued by Send and not yet written.
+	WriteQueueBytes int
+}
+
+// withDefaults returns o with every zero limit replaced by its default.
+func (o Options) withDefaults() Options {
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.CloseTimeout == 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if o.QueueMessages == 0 {
+		o.QueueMessages = DefaultQueueMessages
+	}
+	if o.QueueBytes == 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	if o.WriteQueueBytes == 0 {
+		o.WriteQueueBytes = DefaultWriteQueueBytes
+	}
+	return o
+}
+
+// validate reports the first limit that is out of range.
+func (o Options) validate() error {
+	switch {
+	case o.HandshakeTimeout < 0:
+		return fmt.Errorf("handshakeTimeout must be positive, got %s", o.HandshakeTimeout)
+	case o.CloseTimeout < 0:
+		return fmt.Errorf("closeTimeout must be positive, got %s", o.CloseTimeout)
+	case o.MaxMessageSize < 0:
+		return fmt.Errorf("maxMessageSize must be a positive number of bytes, got %d", o.MaxMessageSize)
+	case o.QueueMessages < 0 || o.QueueBytes < 0 || o.WriteQueueBytes < 0:
+		return fmt.Errorf("queue sizes must be positive, got %d messages, %d bytes and %d write bytes",
+			o.QueueMessages, o.QueueBytes, o.WriteQueueBytes)
+	}
+	return nil
+}

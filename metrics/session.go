@@ -1,0 +1,187 @@
+// Package metrics records the ws_* metrics of WebSocket sessions with k6's
+// names and tag rules, and emits them in batches.
+//
+// A Session belongs to one connection and to the goroutine that runs the
+// script's code for it (the VU's goroutine or its event loop): it is not safe
+// for concurrent use. Message counters are coalesced and flushed at most once
+// per FlushInterval, and always at the end of the session, as one sample
+// container whose counter samples may carry a value above 1. Every trend value
+// (ws_ping) is a sample of its own, sent in the same container.
+package metrics
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	k6metrics "go.k6.io/k6/metrics"
+)
+
+// FlushInterval is the longest time coalesced message counters wait before
+// they are sent to k6, while the session is active.
+const FlushInterval = time.Second
+
+// finalPushTimeout bounds how long the last samples of a session may wait for
+// room in k6's sample channel once the VU's context is over.
+const finalPushTimeout = 2 * time.Second
+
+// Sink is where samples go: the VU's lib.State.Samples channel.
+type Sink = chan<- k6metrics.SampleContainer
+
+// Handshake is what the opening handshake tells the session's tags.
+type Handshake struct {
+	// Status is the HTTP status code of the handshake response, 0 without one.
+	Status int
+	// Subprotocol is the subprotocol the server selected, if any.
+	Subprotocol string
+	// RemoteAddr is the address of the peer, nil when no connection was made.
+	RemoteAddr net.Addr
+}
+
+// Session records the metrics of one WebSocket session.
+type Session struct {
+	ctx        context.Context //nolint:containedctx // the VU's context, checked on every push
+	sink       Sink
+	builtin    *k6metrics.BuiltinMetrics
+	systemTags *k6metrics.SystemTagSet
+	tags       k6metrics.TagsAndMeta
+
+	start     time.Time
+	lastFlush time.Time
+	sent      float64
+	received  float64
+	pings     []k6metrics.Sample
+	ended     bool
+}
+
+// NewSession starts recording a session that began at start. tags are the
+// session's tags so far (the VU's tags plus the script's own); the handshake
+// adds status, subproto and ip where those system tags are enabled.
+func NewSession(
+	ctx context.Context, sink Sink, builtin *k6metrics.BuiltinMetrics,
+	systemTags *k6metrics.SystemTagSet, tags k6metrics.TagsAndMeta, start time.Time,
+) *Session {
+	return &Session{
+		ctx:        ctx,
+		sink:       sink,
+		builtin:    builtin,
+		systemTags: systemTags,
+		tags:       tags,
+		start:      start,
+		lastFlush:  start,
+	}
+}
+
+// Tags returns the session's tags and metadata as they stand.
+func (s *Session) Tags() k6metrics.TagsAndMeta { return s.tags }
+
+// Handshook records the end of the opening handshake, successful or not: it
+// completes the session's tags and emits ws_sessions and ws_connecting.
+func (s *Session) Handshook(h Handshake, connecting time.Duration) {
+	if h.RemoteAddr != nil {
+		if ip, _, err := net.SplitHostPort(h.RemoteAddr.String()); err == nil {
+			s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagIP, ip)
+		}
+	}
+	if h.Status != 0 {
+		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagStatus, strconv.Itoa(h.Status))
+		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagSubproto, h.Subprotocol)
+	}
+	s.push(k6metrics.ConnectedSamples{
+		Samples: []k6metrics.Sample{
+			s.sample(s.builtin.WSSessions, s.start, 1),
+			s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
+		},
+		Tags: s.tags.Tags,
+		Time: s.start,
+	}, false)
+}
+
+// MessageSent counts one data message written by the script.
+func (s *Session) MessageSent(now time.Time) {
+	s.sent++
+	s.maybeFlush(now)
+}
+
+// MessagesReceived counts n data messages delivered to the script.
+func (s *Session) MessagesReceived(n int, now time.Time) {
+	s.received += float64(n)
+	s.maybeFlush(now)
+}
+
+// Ping records the round trip time of one ping answered by a pong.
+func (s *Session) Ping(rtt time.Duration, at time.Time) {
+	s.pings = append(s.pings, s.sample(s.builtin.WSPing, at, k6metrics.D(rtt)))
+	s.maybeFlush(at)
+}
+
+// End flushes what is pending and emits ws_session_duration. It also does so
+// when the VU's context is already over, so that sessions cut by the end of
+// the test are measured too. Calls after the first do nothing.
+func (s *Session) End(now time.Time) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	samples := s.pending(now)
+	samples = append(samples, s.sample(s.builtin.WSSessionDuration, s.start, k6metrics.D(now.Sub(s.start))))
+	s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, true)
+}
+
+func (s *Session) maybeFlush(now time.Time) {
+	if now.Sub(s.lastFlush) < FlushInterval || s.ctx.Err() != nil {
+		return // once the VU is done, End sends what is pending
+	}
+	if samples := s.pending(now); len(samples) > 0 {
+		s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, false)
+	}
+}
+
+// pending takes the coalesced counters and the recorded pings as samples.
+func (s *Session) pending(now time.Time) []k6metrics.Sample {
+	s.lastFlush = now
+	samples := s.pings
+	s.pings = nil
+	if s.sent > 0 {
+		samples = append(samples, s.sample(s.builtin.WSMessagesSent, now, s.sent))
+		s.sent = 0
+	}
+	if s.received > 0 {
+		samples = append(samples, s.sample(s.builtin.WSMessagesReceived, now, s.received))
+		s.received = 0
+	}
+	return samples
+}
+
+func (s *Session) sample(m *k6metrics.Metric, t time.Time, v float64) k6metrics.Sample {
+	return k6metrics.Sample{
+		TimeSeries: k6metrics.TimeSeries{Metric: m, Tags: s.tags.Tags},
+		Time:       t,
+		Metadata:   s.tags.Metadata,
+		Value:      v,
+	}
+}
+
+// push sends c to k6. While the VU runs it behaves like k6's own modules:
+// nothing is sent once the context is over. final pushes are sent anyway,
+// waiting a bounded time for room in the channel.
+func (s *Session) push(c k6metrics.ConnectedSamples, final bool) {
+	if s.sink == nil {
+		return
+	}
+	if k6metrics.PushIfNotDone(s.ctx, s.sink, c) || !final {
+		return
+	}
+	select {
+	case s.sink <- c:
+		return
+	default:
+	}
+	timer := time.NewTimer(finalPushTimeout)
+	defer timer.Stop()
+	select {
+	case s.sink <- c:
+	case <-timer.C:
+	}
+}
