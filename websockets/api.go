@@ -1,0 +1,246 @@
+package websockets
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/js/common"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
+)
+
+// maxCloseReason is the longest close reason, in UTF-8 bytes, that fits a
+// close frame (RFC 6455 section 5.5).
+const maxCloseReason = 123
+
+// stateNames name the ready states in error messages.
+var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} //nolint:gochecknoglobals // a constant table
+
+// defineWebSocket builds the WebSocket class: its constants, and the
+// accessors and methods of its prototype.
+func (m *module) defineWebSocket() error {
+	ctor := &props{rt: m.rt, obj: m.webSocket}
+	proto := &props{rt: m.rt, obj: m.wsProto}
+	for i, name := range stateNames {
+		ctor.constant(name, i)
+		proto.constant(name, i)
+	}
+	proto.tag("WebSocket")
+	proto.accessor("url", func(c sobek.FunctionCall) sobek.Value {
+		return m.rt.ToValue(m.socketOf(c.This, "url").url)
+	}, nil)
+	proto.accessor("readyState", func(c sobek.FunctionCall) sobek.Value {
+		return m.rt.ToValue(int(m.socketOf(c.This, "readyState").state))
+	}, nil)
+	proto.accessor("bufferedAmount", func(c sobek.FunctionCall) sobek.Value {
+		return m.rt.ToValue(m.socketOf(c.This, "bufferedAmount").bufferedAmount())
+	}, nil)
+	proto.accessor("protocol", func(c sobek.FunctionCall) sobek.Value {
+		return m.rt.ToValue(m.socketOf(c.This, "protocol").protocol)
+	}, nil)
+	proto.accessor("extensions", func(c sobek.FunctionCall) sobek.Value {
+		ext := m.socketOf(c.This, "extensions").extensions
+		values := make([]any, len(ext))
+		for i, e := range ext {
+			values[i] = e
+		}
+		return m.rt.NewArray(values...)
+	}, nil)
+	proto.accessor("binaryType", m.getBinaryType, m.setBinaryType)
+	for t, name := range eventNames {
+		proto.accessor("on"+name, func(c sobek.FunctionCall) sobek.Value {
+			return m.socketOf(c.This, "on"+name).listeners.handler(eventType(t))
+		}, func(c sobek.FunctionCall) sobek.Value {
+			m.setHandler(m.socketOf(c.This, "on"+name), eventType(t), c.Argument(0))
+			return sobek.Undefined()
+		})
+	}
+	proto.method("send", m.send)
+	proto.method("ping", m.ping)
+	proto.method("close", m.close)
+	proto.method("addEventListener", m.addEventListener)
+	proto.method("removeEventListener", m.removeEventListener)
+	if ctor.err != nil {
+		return ctor.err
+	}
+	return proto.err
+}
+
+func (m *module) getBinaryType(c sobek.FunctionCall) sobek.Value {
+	return m.rt.ToValue(m.socketOf(c.This, "binaryType").binaryType)
+}
+
+func (m *module) setBinaryType(c sobek.FunctionCall) sobek.Value {
+	s := m.socketOf(c.This, "binaryType")
+	switch v := c.Argument(0).String(); v {
+	case binaryBlob, binaryArrayBuffer:
+		s.binaryType = v
+	default:
+		throwf(m.rt, `WebSocket.binaryType: unknown binaryType %q, the supported ones are "blob" and "arraybuffer"`, v)
+	}
+	return sobek.Undefined()
+}
+
+func (m *module) setHandler(s *socket, t eventType, v sobek.Value) {
+	if common.IsNullish(v) {
+		s.listeners.setHandler(t, nil, nil)
+		return
+	}
+	fn, ok := sobek.AssertFunction(v)
+	if !ok {
+		throwf(m.rt, "WebSocket.on%s must be a function or null, got %s", eventNames[t], describe(v))
+	}
+	s.listeners.setHandler(t, v, fn)
+}
+
+func (m *module) addEventListener(c sobek.FunctionCall) sobek.Value {
+	s := m.socketOf(c.This, "addEventListener")
+	name := c.Argument(0).String()
+	fn, ok := sobek.AssertFunction(c.Argument(1))
+	if !ok {
+		throwf(m.rt, "WebSocket.addEventListener: the listener for event type %q must be a function, got %s",
+			name, describe(c.Argument(1)))
+	}
+	t, known := eventTypeOf(name)
+	if !known {
+		if state := m.vu.State(); state != nil {
+			state.Logger.Warnf("WebSocket.addEventListener: unknown event type %q ignored (known: %s)",
+				name, strings.Join(eventNames[:], ", "))
+		}
+		return sobek.Undefined()
+	}
+	s.listeners.add(t, c.Argument(1), fn)
+	return sobek.Undefined()
+}
+
+func (m *module) removeEventListener(c sobek.FunctionCall) sobek.Value {
+	s := m.socketOf(c.This, "removeEventListener")
+	if t, known := eventTypeOf(c.Argument(0).String()); known {
+		s.listeners.remove(t, c.Argument(1))
+	}
+	return sobek.Undefined()
+}
+
+func (m *module) send(c sobek.FunctionCall) sobek.Value {
+	s := m.socketOf(c.This, "send")
+	if s.state == connecting {
+		throwf(m.rt, "InvalidStateError: Failed to execute 'send' on 'WebSocket': "+
+			"the WebSocket is still in the CONNECTING state")
+	}
+	binary, data := m.messageData(c.Argument(0))
+	if err := s.send(binary, data); err != nil {
+		common.Throw(m.rt, err)
+	}
+	return sobek.Undefined()
+}
+
+// messageData converts what send was given to a message, or throws.
+func (m *module) messageData(v sobek.Value) (binary bool, data []byte) {
+	switch x := v.Export().(type) {
+	case string:
+		if !utf8.ValidString(x) {
+			x = strings.ToValidUTF8(x, "\uFFFD")
+		}
+		return false, []byte(x)
+	case sobek.ArrayBuffer:
+		return true, cloneBytes(x.Bytes())
+	}
+	if b, ok := native[*blob](v, m.blobKey); ok {
+		return true, b.data // a Blob never changes: no copy needed
+	}
+	if view, ok := m.viewBytes(v); ok {
+		return true, cloneBytes(view)
+	}
+	throwf(m.rt, "WebSocket.send: data must be a string, an ArrayBuffer, an ArrayBufferView "+
+		"(a typed array or a DataView) or a Blob, got %s", describe(v))
+	return false, nil
+}
+
+// viewBytes returns the bytes that an ArrayBufferView (a typed array or a
+// DataView) looks at, sharing its buffer's memory.
+func (m *module) viewBytes(v sobek.Value) ([]byte, bool) {
+	obj, ok := v.(*sobek.Object)
+	if !ok {
+		return nil, false
+	}
+	isView, err := m.isView(sobek.Undefined(), obj)
+	if err != nil || !isView.ToBoolean() {
+		return nil, false
+	}
+	buf, ok := obj.Get("buffer").Export().(sobek.ArrayBuffer)
+	if !ok {
+		return nil, false
+	}
+	all := buf.Bytes()
+	off, n := obj.Get("byteOffset").ToInteger(), obj.Get("byteLength").ToInteger()
+	if off < 0 || n < 0 || off+n > int64(len(all)) {
+		return nil, false
+	}
+	return all[off : off+n], true
+}
+
+func cloneBytes(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+func (m *module) ping(c sobek.FunctionCall) sobek.Value {
+	if err := m.socketOf(c.This, "ping").ping(); err != nil {
+		common.Throw(m.rt, err)
+	}
+	return sobek.Undefined()
+}
+
+func (m *module) close(c sobek.FunctionCall) sobek.Value {
+	s := m.socketOf(c.This, "close")
+	code, err := closeCode(c.Argument(0))
+	if err != nil {
+		common.Throw(m.rt, err)
+	}
+	reason, err := closeReason(c.Argument(1))
+	if err != nil {
+		common.Throw(m.rt, err)
+	}
+	s.close(code, reason)
+	return sobek.Undefined()
+}
+
+// closeCode converts close's code as WebIDL's [Clamp] unsigned short does
+// and checks that a script may send it: 1000 or 3000-4999. An absent code
+// is 1000.
+func closeCode(v sobek.Value) (int, error) {
+	if v == nil || sobek.IsUndefined(v) {
+		return conn.CloseNormal, nil
+	}
+	f := v.ToFloat()
+	if math.IsNaN(f) {
+		f = 0
+	}
+	code := int(math.RoundToEven(math.Min(math.Max(f, 0), math.MaxUint16)))
+	if code != conn.CloseNormal && (code < 3000 || code > 4999) {
+		return 0, fmt.Errorf("InvalidAccessError: Failed to execute 'close' on 'WebSocket': "+
+			"The close code must be either 1000, or between 3000 and 4999. %d is neither", code)
+	}
+	return code, nil
+}
+
+// closeReason converts close's reason to a string of at most 123 UTF-8
+// bytes.
+func closeReason(v sobek.Value) (string, error) {
+	if v == nil || sobek.IsUndefined(v) {
+		return "", nil
+	}
+	reason := v.String()
+	if !utf8.ValidString(reason) {
+		reason = strings.ToValidUTF8(reason, "\uFFFD")
+	}
+	if len(reason) > maxCloseReason {
+		return "", fmt.Errorf("SyntaxError: Failed to execute 'close' on 'WebSocket': "+
+			"The message must not be greater than %d bytes, got %d", maxCloseReason, len(reason))
+	}
+	return reason, nil
+}
+
+// errNotOpen is wrapped by the errors of send and ping outside of OPEN.
+var errNotOpen = errors.New("InvalidStateError")

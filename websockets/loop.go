@@ -1,0 +1,301 @@
+package websockets
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/metrics"
+)
+
+// errAbandoned is the error event of a socket closed while connecting.
+var errAbandoned = errors.New("WebSocket was closed before the connection was established")
+
+// wake asks for a run of the socket on the event loop. It is called by the
+// dial goroutine and by the connection's reader, never blocks, and enqueues
+// the registered callback at most once: a wake-up that comes while the
+// callback is in use is remembered and served when it is registered again.
+func (s *socket) wake() {
+	s.mu.Lock()
+	enqueue := s.enqueue
+	s.enqueue = nil
+	if enqueue == nil {
+		s.pending = true
+	}
+	s.mu.Unlock()
+	if enqueue != nil {
+		enqueue(s.run)
+	}
+}
+
+// rearm registers the socket's next event-loop callback. It runs on the
+// event loop, which waits for that callback until the socket is finished.
+func (s *socket) rearm() {
+	enqueue := s.m.vu.RegisterCallback()
+	s.mu.Lock()
+	pending := s.pending
+	s.pending = false
+	if !pending {
+		s.enqueue = enqueue
+	}
+	s.mu.Unlock()
+	if pending {
+		enqueue(s.run)
+	}
+}
+
+// run is the socket's event-loop callback: it takes what the dial and the
+// connection have to report, dispatches it, and registers the next callback
+// unless the socket is finished. It returns the first exception a listener
+// threw, which ends the iteration.
+func (s *socket) run() error {
+	err := s.step()
+	if !s.finished {
+		s.rearm()
+	}
+	return err
+}
+
+func (s *socket) step() error {
+	var err error
+	if s.conn == nil {
+		s.mu.Lock()
+		res := s.dialed
+		s.dialed = nil
+		s.mu.Unlock()
+		if res == nil {
+			return nil // the connection's reader woke us before the dial returned
+		}
+		err = s.handshook(res)
+		if s.finished {
+			return err
+		}
+	}
+	if drainErr := s.drain(); err == nil {
+		err = drainErr
+	}
+	return err
+}
+
+// live tells whether listeners may run: no listener threw and the VU's
+// context is not over.
+func (s *socket) live() bool { return !s.failed && s.ctx.Err() == nil }
+
+// handshook handles the end of the opening handshake.
+func (s *socket) handshook(res *dialResult) error {
+	hs := res.hs
+	s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol, RemoteAddr: hs.RemoteAddr},
+		hs.Duration)
+	if res.err != nil {
+		cause := res.err
+		if s.abandoned {
+			cause = errAbandoned
+		}
+		return s.fail(cause, time.Now())
+	}
+	s.conn = res.conn
+	s.protocol = hs.Subprotocol
+	s.extensions = hs.Extensions
+	if s.abandoned {
+		return nil // the dial's context is cancelled: the connection is going down
+	}
+	s.state = open
+	return s.emit(onOpen, func() (*sobek.Object, error) {
+		return s.events.Event(eventNames[onOpen], hs.Start.Add(hs.Duration))
+	})
+}
+
+// fail ends a socket whose connection never opened: an error event, then a
+// close event with code 1006. As in k6/ws, the session that ws_sessions
+// counted also gets its ws_session_duration (stock k6/websockets omits it).
+func (s *socket) fail(cause error, at time.Time) error {
+	s.finish()
+	s.session.End(at)
+	err := s.emitError(cause.Error(), at)
+	if closeErr := s.emitClose(conn.CloseAbnormal, "", false, at); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// drain dispatches every event the connection has queued, in order. After a
+// listener threw it goes on without running listeners, so that the close
+// event still ends the socket.
+func (s *socket) drain() error {
+	s.buf = s.conn.Events(s.buf)
+	var first error
+	for i := range s.buf {
+		if err := s.handle(&s.buf[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (s *socket) handle(ev *conn.Event) error {
+	switch ev.Kind {
+	case conn.Text, conn.Binary:
+		return s.message(ev)
+	case conn.Ping:
+		return s.emit(onPing, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPing], ev.Time) })
+	case conn.Pong:
+		if ev.Matched {
+			s.session.Ping(ev.RTT, ev.Time)
+		}
+		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time) })
+	case conn.Error:
+		if s.abandoned {
+			return nil // reported as errAbandoned with the close event
+		}
+		return s.emitError(ev.Err.Error(), ev.Time)
+	case conn.Close:
+		return s.closed(ev)
+	default:
+		return nil
+	}
+}
+
+// message delivers a data message. As the WebSocket standard says, messages
+// that arrive once the socket is closing are not delivered.
+func (s *socket) message(ev *conn.Event) error {
+	if s.state != open || !s.live() {
+		return nil
+	}
+	s.session.MessagesReceived(1, ev.Time)
+	return s.emit(onMessage, func() (*sobek.Object, error) {
+		data, err := s.messageValue(ev)
+		if err != nil {
+			return nil, err
+		}
+		return s.events.Message(ev.Time, data, s.url)
+	})
+}
+
+func (s *socket) messageValue(ev *conn.Event) (sobek.Value, error) {
+	rt := s.m.rt
+	switch {
+	case ev.Kind == conn.Text:
+		return rt.ToValue(string(ev.Data)), nil
+	case s.binaryType == binaryArrayBuffer:
+		return rt.ToValue(rt.NewArrayBuffer(ev.Data)), nil
+	default:
+		return s.m.blobObject(&blob{data: ev.Data})
+	}
+}
+
+// closed handles the connection's last event. The connection queues it
+// just before its last goroutine returns: waiting for that is immediate, and
+// no goroutine of the socket outlives its close event.
+func (s *socket) closed(ev *conn.Event) error {
+	<-s.conn.Done()
+	s.finish()
+	s.session.End(time.Now())
+	code, reason, clean := ev.Code, ev.Reason, ev.Clean
+	var err error
+	if s.abandoned {
+		code, reason, clean = conn.CloseAbnormal, "", false
+		err = s.emitError(errAbandoned.Error(), ev.Time)
+	}
+	if closeErr := s.emitClose(code, reason, clean, ev.Time); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// finish marks the socket closed and releases its dial context.
+func (s *socket) finish() {
+	s.state = closed
+	s.finished = true
+	s.stop()
+}
+
+func (s *socket) emitError(message string, at time.Time) error {
+	return s.emit(onError, func() (*sobek.Object, error) { return s.events.Error(at, message) })
+}
+
+func (s *socket) emitClose(code int, reason string, clean bool, at time.Time) error {
+	return s.emit(onClose, func() (*sobek.Object, error) { return s.events.Close(at, code, reason, clean) })
+}
+
+// emit builds an event, when anything listens, and dispatches it. When a
+// listener throws, the socket stops running listeners and its connection is
+// torn down; the exception is returned to end the iteration.
+func (s *socket) emit(t eventType, build func() (*sobek.Object, error)) error {
+	if !s.live() || !s.listeners.has(t) {
+		return nil
+	}
+	ev, err := build()
+	if err == nil {
+		err = s.listeners.dispatch(t, s.obj, ev)
+	} else {
+		err = fmt.Errorf("WebSocket: dispatching the %s event: %w", eventNames[t], err)
+	}
+	if err != nil {
+		s.failed = true
+		s.abort()
+	}
+	return err
+}
+
+// abort tears the connection down at once, or gives up the dial.
+func (s *socket) abort() {
+	if s.conn != nil {
+		s.conn.Abort(conn.CloseGoingAway)
+		return
+	}
+	s.stop()
+}
+
+func (s *socket) bufferedAmount() int64 {
+	if s.conn == nil {
+		return 0
+	}
+	return s.conn.Buffered()
+}
+
+// send queues a data message; it fails unless the socket is open.
+func (s *socket) send(binary bool, data []byte) error {
+	if s.state != open {
+		return fmt.Errorf("%w: Failed to execute 'send' on 'WebSocket': the WebSocket is in the %s state, "+
+			"the message was not sent", errNotOpen, stateNames[s.state])
+	}
+	if err := s.conn.Send(binary, data); err != nil {
+		if errors.Is(err, conn.ErrWriteQueueFull) {
+			return fmt.Errorf("WebSocket.send: the message was not sent: %w", err)
+		}
+		return fmt.Errorf("%w: Failed to execute 'send' on 'WebSocket': the connection is closed, "+
+			"the message was not sent: %w", errNotOpen, err)
+	}
+	s.session.MessageSent(time.Now())
+	return nil
+}
+
+// ping sends a ping frame; it fails unless the socket is open.
+func (s *socket) ping() error {
+	if s.state != open {
+		return fmt.Errorf("%w: Failed to execute 'ping' on 'WebSocket': the WebSocket is in the %s state",
+			errNotOpen, stateNames[s.state])
+	}
+	if err := s.conn.Ping(); err != nil {
+		return fmt.Errorf("%w: Failed to execute 'ping' on 'WebSocket': the connection is closed: %w",
+			errNotOpen, err)
+	}
+	return nil
+}
+
+// close starts the closing handshake, or gives up the dial while connecting.
+func (s *socket) close(code int, reason string) {
+	switch s.state {
+	case connecting:
+		s.state = closing
+		s.abandoned = true
+		s.stop()
+	case open:
+		s.state = closing
+		s.conn.Close(code, reason)
+	case closing, closed:
+	}
+}

@@ -1,0 +1,206 @@
+// Package websockets is the k6/x/websockets module of xk6-ws: the WHATWG
+// WebSocket class and Blob, driven by the VU's event loop.
+//
+// A script may open many sockets per VU; each is dialled in a goroutine of
+// its own while the script goes on, and everything a socket reports reaches
+// the script through the event loop, in order, several events per callback.
+// The networking is internal/conn's and the metrics are package metrics';
+// this package parses arguments, builds the JavaScript objects and decides
+// when listeners run.
+package websockets
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/js/common"
+	"go.k6.io/k6/js/modules"
+
+	"github.com/loadkit/xk6-ws/internal/params"
+)
+
+// RootModule is the global module object: it makes one instance per VU.
+type RootModule struct{}
+
+// New returns the module, for registration under k6/x/websockets and k6's own
+// names.
+func New() *RootModule { return &RootModule{} }
+
+var (
+	_ modules.Module   = (*RootModule)(nil)
+	_ modules.Instance = (*module)(nil)
+)
+
+// NewModuleInstance returns the module's instance for vu: its own WebSocket
+// and Blob classes.
+func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
+	m := &module{vu: vu, rt: vu.Runtime()}
+	m.err = m.setup()
+	return m
+}
+
+// module is the instance of the module in one VU.
+type module struct {
+	vu modules.VU
+	rt *sobek.Runtime
+
+	// err is why the classes could not be built; the constructors then throw it.
+	err error
+
+	webSocket *sobek.Object
+	wsProto   *sobek.Object
+	blob      *sobek.Object
+	blobProto *sobek.Object
+	// socketKey and blobKey hold, on each instance, the Go value behind it.
+	socketKey *sobek.Symbol
+	blobKey   *sobek.Symbol
+	// isView is ArrayBuffer.isView.
+	isView sobek.Callable
+}
+
+// Exports returns the named exports: WebSocket and Blob.
+func (m *module) Exports() modules.Exports {
+	if m.err != nil {
+		fail := m.rt.ToValue(func(sobek.ConstructorCall) *sobek.Object {
+			common.Throw(m.rt, m.err)
+			return nil
+		})
+		return modules.Exports{Named: map[string]any{"WebSocket": fail, "Blob": fail}}
+	}
+	return modules.Exports{Named: map[string]any{"WebSocket": m.webSocket, "Blob": m.blob}}
+}
+
+func (m *module) setup() error {
+	m.socketKey = sobek.NewSymbol("xk6-ws.WebSocket")
+	m.blobKey = sobek.NewSymbol("xk6-ws.Blob")
+	isView, ok := sobek.AssertFunction(m.rt.Get("ArrayBuffer").ToObject(m.rt).Get("isView"))
+	if !ok {
+		return errors.New("websockets: ArrayBuffer.isView is missing from the runtime")
+	}
+	m.isView = isView
+
+	var err error
+	if m.webSocket, err = named(m.rt, "WebSocket", m.newWebSocket); err != nil {
+		return err
+	}
+	m.wsProto = m.webSocket.Get("prototype").ToObject(m.rt)
+	if err := m.defineWebSocket(); err != nil {
+		return fmt.Errorf("websockets: building the WebSocket class: %w", err)
+	}
+
+	if m.blob, err = named(m.rt, "Blob", m.newBlob); err != nil {
+		return err
+	}
+	m.blobProto = m.blob.Get("prototype").ToObject(m.rt)
+	if err := m.defineBlob(); err != nil {
+		return fmt.Errorf("websockets: building the Blob class: %w", err)
+	}
+	return nil
+}
+
+// props defines properties on an object, keeping the first error.
+type props struct {
+	rt  *sobek.Runtime
+	obj *sobek.Object
+	err error
+}
+
+// method defines a non-enumerable method.
+func (p *props) method(name string, fn func(sobek.FunctionCall) sobek.Value) {
+	if p.err != nil {
+		return
+	}
+	var f *sobek.Object
+	if f, p.err = named(p.rt, name, fn); p.err == nil {
+		p.err = p.obj.DefineDataProperty(name, f, sobek.FLAG_TRUE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
+	}
+}
+
+// accessor defines an enumerable getter, with a setter unless set is nil.
+func (p *props) accessor(name string, get, set func(sobek.FunctionCall) sobek.Value) {
+	if p.err != nil {
+		return
+	}
+	getter, err := named(p.rt, "get "+name, get)
+	if err != nil {
+		p.err = err
+		return
+	}
+	var setter sobek.Value
+	if set != nil {
+		if setter, p.err = named(p.rt, "set "+name, set); p.err != nil {
+			return
+		}
+	}
+	p.err = p.obj.DefineAccessorProperty(name, getter, setter, sobek.FLAG_TRUE, sobek.FLAG_TRUE)
+}
+
+// constant defines a read-only enumerable value.
+func (p *props) constant(name string, v any) {
+	if p.err == nil {
+		p.err = p.obj.DefineDataProperty(name, p.rt.ToValue(v), sobek.FLAG_FALSE, sobek.FLAG_FALSE, sobek.FLAG_TRUE)
+	}
+}
+
+// tag sets the object's Symbol.toStringTag.
+func (p *props) tag(name string) {
+	if p.err == nil {
+		p.err = p.obj.DefineDataPropertySymbol(sobek.SymToStringTag, p.rt.ToValue(name),
+			sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
+	}
+}
+
+// named returns fn (a Go function or constructor) as a JavaScript function
+// whose name property is name rather than the Go symbol.
+func named(rt *sobek.Runtime, name string, fn any) (*sobek.Object, error) {
+	f := rt.ToValue(fn).ToObject(rt)
+	if err := f.DefineDataProperty("name", rt.ToValue(name), sobek.FLAG_FALSE, sobek.FLAG_TRUE,
+		sobek.FLAG_FALSE); err != nil {
+		return nil, fmt.Errorf("naming function %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// attach stores the Go value v on obj under key, hidden from enumeration.
+func attach(rt *sobek.Runtime, obj *sobek.Object, key *sobek.Symbol, v any) error {
+	if err := obj.DefineDataPropertySymbol(key, rt.ToValue(v), sobek.FLAG_FALSE, sobek.FLAG_FALSE,
+		sobek.FLAG_FALSE); err != nil {
+		return fmt.Errorf("attaching the native object: %w", err)
+	}
+	return nil
+}
+
+// throwf throws a JavaScript error with a formatted message.
+func throwf(rt *sobek.Runtime, format string, args ...any) {
+	common.Throw(rt, fmt.Errorf(format, args...))
+}
+
+// inherits tells whether proto is on obj's prototype chain: whether a
+// constructor was called with new rather than as a function.
+func inherits(obj, proto *sobek.Object) bool {
+	for p := obj.Prototype(); p != nil; p = p.Prototype() {
+		if p == proto {
+			return true
+		}
+	}
+	return false
+}
+
+// describe names the type of v for error messages, as params.Describe does,
+// but without exporting objects, which would run their getters.
+func describe(v sobek.Value) string {
+	obj, ok := v.(*sobek.Object)
+	if !ok {
+		return params.Describe(v)
+	}
+	if _, isFn := sobek.AssertFunction(obj); isFn {
+		return "function"
+	}
+	if ctor, ok := obj.Get("constructor").(*sobek.Object); ok {
+		if name := ctor.Get("name"); name != nil && name.String() != "" {
+			return name.String()
+		}
+	}
+	return "object"
+}

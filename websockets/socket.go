@@ -1,0 +1,207 @@
+package websockets
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/js/common"
+	"go.k6.io/k6/lib"
+	k6metrics "go.k6.io/k6/metrics"
+
+	"github.com/loadkit/xk6-ws/events"
+	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/metrics"
+)
+
+// readyState is the WHATWG readyState of a WebSocket.
+type readyState int
+
+// The ready states, with the values scripts see.
+const (
+	connecting readyState = iota
+	open
+	closing
+	closed
+)
+
+// The values of binaryType.
+const (
+	binaryBlob        = "blob"
+	binaryArrayBuffer = "arraybuffer"
+)
+
+// errInitContext is thrown by new WebSocket() outside of a VU.
+var errInitContext = common.NewInitContextError("using websockets in the init context is not supported")
+
+// socket is the Go side of one WebSocket object. Every field above mu
+// belongs to the VU's goroutine (the event loop); the fields under mu are
+// shared with the dial and connection goroutines.
+type socket struct {
+	m       *module
+	obj     *sobek.Object
+	url     string
+	ctx     context.Context //nolint:containedctx // the VU's context of the iteration that created the socket
+	stop    context.CancelFunc
+	session *metrics.Session
+	events  *events.Builder
+
+	state      readyState
+	binaryType string
+	protocol   string
+	extensions []string
+	listeners  listeners
+
+	conn *conn.Conn
+	buf  []conn.Event
+	// abandoned is set by close() while connecting: the connection is failed
+	// as soon as the dial is over.
+	abandoned bool
+	// failed is set when a listener threw: no listener runs any more.
+	failed bool
+	// finished is set once the close event was dispatched (or skipped).
+	finished bool
+
+	mu      sync.Mutex
+	enqueue func(func() error) // the registered event-loop callback, nil while in use
+	pending bool               // a wake-up came while enqueue was in use
+	dialed  *dialResult        // the dial's outcome, until the event loop takes it
+}
+
+// dialResult is what conn.Dial returned.
+type dialResult struct {
+	conn *conn.Conn
+	hs   conn.Handshake
+	err  error
+}
+
+// newWebSocket is the WebSocket constructor: new WebSocket(url, protocols, params).
+func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
+	if !inherits(call.This, m.wsProto) {
+		throwf(m.rt, "Failed to construct 'WebSocket': please use the 'new' operator")
+	}
+	if m.err != nil {
+		common.Throw(m.rt, m.err)
+	}
+	state := m.vu.State()
+	if state == nil {
+		common.Throw(m.rt, errInitContext)
+	}
+	u, p, err := parseArguments(m.rt, state, call)
+	if err != nil {
+		common.Throw(m.rt, err)
+	}
+	urlTags(&p.Tags, state.Options.SystemTags, u)
+
+	ctx, stop := context.WithCancel(m.vu.Context())
+	s := &socket{
+		m:          m,
+		obj:        call.This,
+		url:        u,
+		ctx:        m.vu.Context(),
+		stop:       stop,
+		events:     events.NewBuilder(m.rt, call.This),
+		binaryType: binaryBlob,
+		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
+			state.Options.SystemTags, p.Tags, time.Now()),
+	}
+	if err := attach(m.rt, call.This, m.socketKey, s); err != nil {
+		stop()
+		common.Throw(m.rt, err)
+	}
+	s.enqueue = m.vu.RegisterCallback()
+	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
+	go s.dial(ctx, target, p.Options)
+	return nil
+}
+
+// parseArguments checks the constructor's url, protocols and params.
+func parseArguments(rt *sobek.Runtime, state *lib.State, call sobek.ConstructorCall) (string, params.Params, error) {
+	u, err := parseURL(call.Argument(0))
+	if err != nil {
+		return "", params.Params{}, err
+	}
+	protocols, err := params.Subprotocols(rt, call.Argument(1), "WebSocket: protocols")
+	if err != nil {
+		return "", params.Params{}, fmt.Errorf("invalid protocols argument: %w", err)
+	}
+	p, err := params.Parse(rt, state, call.Argument(2), params.API{Name: "WebSocket", Strict: true})
+	if err != nil {
+		return "", params.Params{}, fmt.Errorf("invalid params argument: %w", err)
+	}
+	p.Options.Subprotocols = protocols
+	return u, p, nil
+}
+
+// parseURL checks the url argument: an absolute ws:// or wss:// URL with a
+// host and no fragment.
+func parseURL(v sobek.Value) (string, error) {
+	if common.IsNullish(v) {
+		return "", fmt.Errorf("WebSocket: url is required, got %s", describe(v))
+	}
+	raw := v.String()
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("SyntaxError: WebSocket: url %q is not a valid URL: %w", raw, err)
+	}
+	switch {
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		return "", fmt.Errorf("SyntaxError: WebSocket: url %q must use the ws or wss scheme, got %q", raw, u.Scheme)
+	case u.Host == "":
+		return "", fmt.Errorf("SyntaxError: WebSocket: url %q has no host", raw)
+	case strings.Contains(raw, "#"):
+		return "", fmt.Errorf("SyntaxError: WebSocket: url %q must not have a fragment (#...)", raw)
+	}
+	return u.String(), nil
+}
+
+// urlTags sets the url and name tags as k6 does: a name the script set is
+// used for both, otherwise both are the URL.
+func urlTags(tags *k6metrics.TagsAndMeta, enabled *k6metrics.SystemTagSet, u string) {
+	if name, ok := tags.Tags.Get(k6metrics.TagName.String()); ok {
+		tags.SetSystemTagOrMetaIfEnabled(enabled, k6metrics.TagURL, name)
+		return
+	}
+	tags.SetSystemTagOrMetaIfEnabled(enabled, k6metrics.TagURL, u)
+	tags.SetSystemTagOrMetaIfEnabled(enabled, k6metrics.TagName, u)
+}
+
+// dial runs in its own goroutine: it opens the connection and hands the
+// outcome to the event loop.
+func (s *socket) dial(ctx context.Context, target conn.Target, opts conn.Options) {
+	c, hs, err := conn.Dial(ctx, target, opts, s.wake)
+	s.mu.Lock()
+	s.dialed = &dialResult{conn: c, hs: hs, err: err}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// socketOf returns the socket behind this, or throws when this is not a
+// WebSocket.
+func (m *module) socketOf(this sobek.Value, what string) *socket {
+	if s, ok := native[*socket](this, m.socketKey); ok {
+		return s
+	}
+	throwf(m.rt, "TypeError: WebSocket.%s called on %s, which is not a WebSocket", what, describe(this))
+	return nil
+}
+
+// native returns the Go value that attach stored on v under key.
+func native[T any](v sobek.Value, key *sobek.Symbol) (T, bool) {
+	var zero T
+	obj, ok := v.(*sobek.Object)
+	if !ok {
+		return zero, false
+	}
+	held := obj.GetSymbol(key)
+	if held == nil {
+		return zero, false
+	}
+	t, ok := held.Export().(T)
+	return t, ok
+}

@@ -1,0 +1,105 @@
+// Package ws is xk6-ws's implementation of k6's k6/ws Socket API:
+// ws.connect(url, [params], callback) opens a WebSocket, hands a Socket to
+// the callback and blocks the VU, running the socket's event handlers and
+// timers on the VU's goroutine, until the socket has closed.
+//
+// The package is a thin façade over the shared connection core
+// (internal/conn) and the ws_* metrics (metrics): it parses arguments, builds
+// the JavaScript objects and decides when which handler runs.
+package ws
+
+import (
+	"fmt"
+
+	"github.com/grafana/sobek"
+	"go.k6.io/k6/js/common"
+	"go.k6.io/k6/js/modules"
+
+	"github.com/loadkit/xk6-ws/internal/params"
+)
+
+// errInitContext is what ws.connect throws outside of a VU.
+var errInitContext = common.NewInitContextError("using websockets in the init context is not supported")
+
+// RootModule is the k6/ws module, shared by all VUs.
+type RootModule struct{}
+
+// moduleInstance is the k6/ws module of one VU.
+type moduleInstance struct {
+	vu      modules.VU
+	exports *sobek.Object
+}
+
+var (
+	_ modules.Module   = (*RootModule)(nil)
+	_ modules.Instance = (*moduleInstance)(nil)
+)
+
+// New returns the k6/ws module.
+func New() modules.Module {
+	return &RootModule{}
+}
+
+// NewModuleInstance returns the module of one VU: an object with connect.
+func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
+	mi := &moduleInstance{vu: vu, exports: vu.Runtime().NewObject()}
+	if err := mi.exports.Set("connect", mi.connect); err != nil {
+		common.Throw(vu.Runtime(), fmt.Errorf("setting up k6/ws: %w", err))
+	}
+	return mi
+}
+
+// Exports returns the module's default export, the object with connect.
+func (mi *moduleInstance) Exports() modules.Exports {
+	return modules.Exports{Default: mi.exports}
+}
+
+// connectArgs are the parsed arguments of ws.connect.
+type connectArgs struct {
+	url    string
+	params sobek.Value
+	setup  sobek.Callable
+}
+
+// connect implements ws.connect(url, [params], callback).
+func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
+	state := mi.vu.State()
+	if state == nil {
+		return nil, errInitContext
+	}
+	rt := mi.vu.Runtime()
+	ca, err := parseConnectArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	p, err := params.Parse(rt, state, ca.params, params.API{Name: "ws.connect", Subprotocols: true})
+	if err != nil {
+		return nil, err //nolint:wrapcheck // params' errors already name ws.connect and the key
+	}
+	return run(mi.vu, ca, p)
+}
+
+func parseConnectArgs(args []sobek.Value) (connectArgs, error) {
+	var ca connectArgs
+	var callback sobek.Value
+	switch len(args) {
+	case 2:
+		callback = args[1]
+	case 3:
+		ca.params, callback = args[1], args[2]
+	default:
+		return ca, fmt.Errorf("ws.connect expects (url, callback) or (url, params, callback), got %d arguments",
+			len(args))
+	}
+	if common.IsNullish(args[0]) {
+		return ca, fmt.Errorf("ws.connect: url must be a ws:// or wss:// URL string, got %s", params.Describe(args[0]))
+	}
+	ca.url = args[0].String()
+	setup, ok := sobek.AssertFunction(callback)
+	if !ok {
+		return ca, fmt.Errorf("ws.connect: the last argument (callback) must be a function, got %s",
+			params.Describe(callback))
+	}
+	ca.setup = setup
+	return ca, nil
+}
