@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	k6metrics "go.k6.io/k6/metrics"
+	"go.uber.org/goleak"
 
 	"github.com/loadkit/xk6-ws/metrics"
 )

@@ -117,13 +117,13 @@ type Conn struct {
 	pings     map[string]time.Time
 	pingCount int
 
-	closeSent  chan struct{} // closed once our close frame is written
-	closeOnce  sync.Once
-	dying      chan struct{} // closed when the connection is being torn down
-	dieOnce    sync.Once
-	cause      *fault // why the connection was torn down, if not by the peer
-	readErr    error
-	done       chan struct{}
+	closeSent chan struct{} // closed once our close frame is written
+	closeOnce sync.Once
+	dying     chan struct{} // closed when the connection is being torn down
+	dieOnce   sync.Once
+	cause     *fault // why the connection was torn down, if not by the peer
+	readErr   error
+	done      chan struct{}
 }
 
 // outbound is one frame waiting for the writer.

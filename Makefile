@@ -1,0 +1,96 @@
+# Makefile for xk6-ws. Run `make` (or `make help`) for the list of targets.
+#
+# Variables you may override on the command line:
+#   GO          the go command                      (default: go)
+#   FUZZTIME    time per fuzz target for `fuzz`     (default: 20s)
+#   BENCHFLAGS  flags passed to the bench runner    (default: none)
+#   WS_ADDR     address of the `demo` echo server   (default: 127.0.0.1:8080)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+FUZZTIME ?= 20s
+BENCHFLAGS ?=
+WS_ADDR ?= 127.0.0.1:8080
+WS_URL := ws://$(WS_ADDR)
+# How long `demo` waits for the echo server's port to answer, in tenths of a second.
+DEMO_WAIT_TENTHS := 100
+
+# golangci-lint is built from source through the Go module proxy into ./bin.
+# v2.15.0 is the newest v2 release; it builds and runs with go1.26.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(CURDIR)/bin/golangci-lint
+
+# Every Go file of the module except fixtures and build output.
+GO_FILES = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.bench/*' -not -path '*/testdata/*')
+
+.PHONY: help build test vet fmt-check lint demo bench soak fuzz clean
+
+help: ## List the targets (the default)
+	@echo "Targets:"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## Build the k6 binary with this extension at ./k6
+	$(GO) build -trimpath -o k6 ./cmd/k6
+
+test: ## What CI runs: go vet, gofmt check, then all tests with -race (e2e included)
+	$(MAKE) --no-print-directory vet
+	$(MAKE) --no-print-directory fmt-check
+	$(GO) test -race -count=1 -timeout 9m ./...
+
+vet: ## go vet ./...
+	$(GO) vet ./...
+
+fmt-check: ## Fail, listing them, if any Go file is not gofmt-formatted
+	@unformatted="$$(gofmt -l $(GO_FILES))"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "These files are not gofmt-formatted (run gofmt -w on them):"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+
+lint: ## Run golangci-lint (installed into ./bin on first use)
+	@if ! "$(GOLANGCI_LINT)" version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION:v%=%) "; then \
+		echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into ./bin"; \
+		GOBIN="$(CURDIR)/bin" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+	"$(GOLANGCI_LINT)" run ./...
+
+# demo starts the echo server in the background, waits (bounded) until its
+# port answers, runs examples/demo.js against it, and always stops the server.
+demo: build ## Run examples/demo.js against `./k6 x ws-echo` on WS_ADDR
+	@addr="$(WS_ADDR)"; host="$${addr%:*}"; port="$${addr##*:}"; \
+	./k6 x ws-echo --addr "$$addr" & server=$$!; \
+	trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true' EXIT; \
+	for ((i = 0; ; i++)); do \
+		if (exec 3<>"/dev/tcp/$$host/$$port") 2>/dev/null; then break; fi; \
+		if ! kill -0 "$$server" 2>/dev/null; then echo "demo: the echo server exited" >&2; exit 1; fi; \
+		if ((i >= $(DEMO_WAIT_TENTHS))); then echo "demo: nothing answers on $$addr" >&2; exit 1; fi; \
+		sleep 0.1; \
+	done; \
+	./k6 run --env WS_URL="$(WS_URL)" examples/demo.js
+
+bench: ## Compare with stock k6 (go run ./bench/cmd/benchrun, flags from BENCHFLAGS)
+	$(GO) run ./bench/cmd/benchrun $(BENCHFLAGS)
+
+soak: ## Long-running e2e soak tests (build tag soak)
+	$(GO) test -race -count=1 -tags soak -timeout 15m -run Soak ./internal/e2e/...
+
+# fuzz finds the fuzz targets with `go test -list`, whose output is the
+# matching names of a package followed by that package's "ok <pkg>" line, and
+# runs each target on its own for FUZZTIME (go test -fuzz takes one target).
+fuzz: ## Run every fuzz target for FUZZTIME (default 20s) each
+	@$(GO) test -list '^Fuzz' ./... \
+	| awk '/^Fuzz/ { names[n++] = $$1; next } \
+	       /^ok / { for (i = 0; i < n; i++) print $$2, names[i] } \
+	       { n = 0 }' \
+	| while read -r pkg target; do \
+		echo "fuzzing $$target in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${target}\$$" -fuzztime "$(FUZZTIME)" "$$pkg" </dev/null; \
+	done
+
+clean: ## Remove build output (./k6, ./bin, .bench, test binaries and profiles)
+	rm -rf k6 bin .bench
+	find . \( -name '*.test' -o -name '*.out' -o -name '*.prof' \) -type f -not -path '*/testdata/*' -delete
