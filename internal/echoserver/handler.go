@@ -191,11 +191,13 @@ type hijackTracker struct {
 	http.ResponseWriter
 
 	h        *Handler
-	conn     net.Conn // the tracked connection, nil if refused
-	hijacked bool     // whether the connection was taken from the server
+	wrap     func(net.Conn) net.Conn // when set, what Hijack returns in place of the connection
+	conn     net.Conn                // the tracked connection, nil if refused
+	hijacked bool                    // whether the connection was taken from the server
 }
 
-// Hijack takes over the connection and tracks it.
+// Hijack takes over the connection and tracks it. With wrap set it returns
+// the wrapped connection; the tracked one stays the original.
 func (t *hijackTracker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(t.ResponseWriter).Hijack()
 	if err != nil {
@@ -207,6 +209,9 @@ func (t *hijackTracker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, errShuttingDown
 	}
 	t.conn = c
+	if t.wrap != nil {
+		return t.wrap(c), rw, nil
+	}
 	return c, rw, nil
 }
 

@@ -46,15 +46,19 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 		interval: q.duration("interval", 0, maxInterval),
 		binary:   q.boolean("binary", false),
 	}
+	typ := websocket.TextMessage
+	if p.binary {
+		typ = websocket.BinaryMessage
+	}
+	if p.interval == 0 && !offersDeflate(r) {
+		h.floodPush(w, r, q, typ, p)
+		return
+	}
 	s := h.upgrade(w, r, q, nil)
 	if s == nil {
 		return
 	}
 	defer s.finish()
-	typ := websocket.TextMessage
-	if p.binary {
-		typ = websocket.BinaryMessage
-	}
 	pm, err := websocket.NewPreparedMessage(typ, pattern(p.size))
 	if err != nil {
 		s.end(r.URL.Path, err)
@@ -66,6 +70,21 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 			return s.conn.WritePreparedMessage(pm) //nolint:wrapcheck // only ends the loop
 		})
 	})
+	s.end(r.URL.Path, s.discardLoop())
+}
+
+// floodPush serves a /push without interval or compression: it writes the
+// frames itself, many per write (see floodConn), while gorilla reads.
+func (h *Handler) floodPush(w http.ResponseWriter, r *http.Request, q *query, typ int, p pushParams) {
+	fc := newFloodConn()
+	s := h.upgradeVia(w, r, q, nil, fc.wrap)
+	if s == nil {
+		return
+	}
+	defer s.finish()
+	batches := newFloodBatches(typ, p.count, p.size, &h.stats)
+	fc.arm()
+	s.goRun(func() { fc.run(s.ctx, batches) })
 	s.end(r.URL.Path, s.discardLoop())
 }
 
@@ -203,8 +222,9 @@ const patternAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 // pattern returns n bytes of printable ASCII, valid as text in any split.
 func pattern(n int) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = patternAlphabet[i%len(patternAlphabet)]
+	// Doubling a whole number of periods keeps the pattern.
+	for i := copy(b, patternAlphabet); i < n; i *= 2 {
+		copy(b[i:], b[:i])
 	}
 	return b
 }

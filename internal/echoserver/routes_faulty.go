@@ -158,7 +158,6 @@ func (h *Handler) serveFragmented(w http.ResponseWriter, r *http.Request) {
 // the remainder of an uneven split.
 func fragments(payload []byte, parts int) []byte {
 	const (
-		finBit       = 0x80
 		opText       = 0x1
 		opContinuing = 0x0
 	)

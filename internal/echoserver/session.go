@@ -51,6 +51,15 @@ func checkRequest(w http.ResponseWriter, r *http.Request, q *query) bool {
 // the chosen subprotocol and any extra response headers. It returns nil when
 // the request was answered otherwise; a session must end with finish.
 func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, q *query, header http.Header) *session {
+	return h.upgradeVia(w, r, q, header, nil)
+}
+
+// upgradeVia is upgrade with gorilla working on wrap(conn) rather than on the
+// hijacked conn itself, when wrap is not nil. The session's netConn stays the
+// hijacked conn.
+func (h *Handler) upgradeVia(
+	w http.ResponseWriter, r *http.Request, q *query, header http.Header, wrap func(net.Conn) net.Conn,
+) *session {
 	if !checkRequest(w, r, q) {
 		return nil
 	}
@@ -60,7 +69,7 @@ func (h *Handler) upgrade(w http.ResponseWriter, r *http.Request, q *query, head
 	if p := chooseSubprotocol(websocket.Subprotocols(r), q); p != "" {
 		header.Set("Sec-WebSocket-Protocol", p)
 	}
-	tracker := &hijackTracker{ResponseWriter: w, h: h}
+	tracker := &hijackTracker{ResponseWriter: w, h: h, wrap: wrap}
 	conn, err := h.upgrader.Upgrade(tracker, r, header)
 	if err != nil {
 		if tracker.conn != nil {

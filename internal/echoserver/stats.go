@@ -56,6 +56,12 @@ func (c *counters) sent(n int64) {
 	c.bytesSent.Add(n)
 }
 
+// sentMany counts n messages of bytes payload bytes in all.
+func (c *counters) sentMany(n, bytes int64) {
+	c.messagesSent.Add(n)
+	c.bytesSent.Add(bytes)
+}
+
 func (c *counters) snapshot() Stats {
 	return Stats{
 		Connections:      c.connections.Load(),
