@@ -32,7 +32,6 @@ func run(vu modules.VU, ca connectArgs, p params.Params) (sobek.Value, error) {
 		}
 	}
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	p.Options.SyncWrites = true // connect blocks the VU anyway, as k6's own send does
 	c, hs, err := conn.Dial(ctx, target, p.Options, notify)
 
 	start := hs.Start

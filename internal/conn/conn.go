@@ -254,9 +254,8 @@ func (c *Conn) Abort(code int) {
 	c.die(&fault{code: code})
 }
 
-// enqueueWriteLocked queues m for the writer, starting one if none runs.
-// With Options.SyncWrites and nothing queued, m is written at once on the
-// caller's goroutine instead; c.wmu is released meanwhile.
+// enqueueWriteLocked queues m for the writer, starting one if none runs:
+// the caller never blocks on the network.
 func (c *Conn) enqueueWriteLocked(m outbound) {
 	c.wqueue = append(c.wqueue, m)
 	if c.writing {
@@ -264,12 +263,6 @@ func (c *Conn) enqueueWriteLocked(m outbound) {
 	}
 	c.writing = true
 	c.writers.Add(1)
-	if c.opts.SyncWrites {
-		c.wmu.Unlock()
-		c.writeLoop()
-		c.wmu.Lock()
-		return
-	}
 	go c.writeLoop()
 }
 

@@ -91,17 +91,8 @@ func last(events []conn.Event) conn.Event { return events[len(events)-1] }
 
 func TestEchoTextAndBinaryInOrder(t *testing.T) {
 	t.Parallel()
-	for name, sync := range map[string]bool{"writer goroutine": false, "sync writes": true} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testEcho(t, conn.Options{SyncWrites: sync})
-		})
-	}
-}
-
-func testEcho(t *testing.T, opts conn.Options) {
 	srv := startServer(t)
-	c, hs := dial(t, context.Background(), srv.URL()+"/echo", opts)
+	c, hs := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{})
 	assert.Equal(t, http.StatusSwitchingProtocols, hs.Status)
 	assert.NotNil(t, hs.RemoteAddr)
 
@@ -342,36 +333,6 @@ func TestWriteQueueIsBounded(t *testing.T) {
 	require.ErrorIs(t, err, conn.ErrWriteQueueFull)
 	assert.LessOrEqual(t, c.Buffered(), int64(1<<20))
 	assert.Positive(t, c.Buffered())
-}
-
-func TestSyncWriteToAPeerThatDoesNotReadEndsWithTheContext(t *testing.T) {
-	t.Parallel()
-	srv := startServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	c, _ := dial(t, ctx, srv.URL()+"/slowread", conn.Options{SyncWrites: true})
-	chunk := []byte(strings.Repeat("x", 64<<10))
-	errs := make(chan error, 1)
-	sent := make(chan struct{}, 1)
-	go func() {
-		for {
-			if err := c.Send(true, chunk); err != nil {
-				errs <- err
-				return
-			}
-			select {
-			case sent <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	<-sent
-	cancel()
-	select {
-	case err := <-errs:
-		require.ErrorIs(t, err, conn.ErrClosed)
-	case <-time.After(waitBound):
-		t.Fatal("a blocked synchronous write outlived the context")
-	}
 }
 
 func TestDialErrorWithoutServer(t *testing.T) {

@@ -58,11 +58,6 @@ type Options struct {
 	QueueBytes    int
 	// WriteQueueBytes bounds the bytes queued by Send and not yet written.
 	WriteQueueBytes int
-	// SyncWrites makes Send, Ping and Close write on the caller's goroutine
-	// when nothing is queued before them, as a blocking API such as k6/ws
-	// expects: it saves a goroutine hand-off per message. A peer that does
-	// not read then blocks the caller until the connection ends.
-	SyncWrites bool
 }
 
 // withDefaults returns o with every zero limit replaced by its default.
