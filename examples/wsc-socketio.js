@@ -1,0 +1,270 @@
+// wsc-socketio.js: a Socket.IO-style client on the WebSocket class.
+//
+// Socket.IO (v4/v5) runs on Engine.IO, whose packets over a WebSocket are text
+// frames starting with a packet type digit:
+//   0{...}  open: the server's handshake data (sid, pingInterval, pingTimeout)
+//   2 / 3   ping / pong: the server pings every pingInterval, the client
+//           must answer with a pong; a client that hears no ping for
+//           pingInterval + pingTimeout treats the connection as dead
+//   4...    message: carries a Socket.IO packet, whose own type digit follows:
+//           40      CONNECT to the main namespace (the server answers 40{"sid":..})
+//           42[..]  EVENT ["name", data...]; 42<id>[..] asks for an ack
+//           43<id>[..] ACK: the answer to event <id>
+//           41      DISCONNECT
+// The SocketIOClient class below speaks that protocol: it waits for the open
+// packet, connects to the namespace, answers pings, emits events with or
+// without acks and dispatches the events it receives.
+//
+// The simulated server: the echo server's /echo route only sends back what it
+// receives, so the script also plays the server's part, over the network. An
+// EchoLoopback remembers who "sent" each frame (frames come back in order):
+// a frame the simulated server sent is handed to the client when it returns;
+// a frame the client sent is answered as a Socket.IO server would answer it
+// (CONNECT → 40{sid}, event with ack id → 43<id>[...], event → the same event
+// broadcast back, pong → counted), and that answer goes over the wire too.
+// The simulated server sends the open packet first and pings every 300 ms.
+// Against a real Socket.IO server, connect to
+// `wss://host/socket.io/?EIO=4&transport=websocket` and give SocketIOClient a
+// transport that sends straight on the WebSocket instead of the loopback.
+//
+//   ./k6 x ws-echo &                      # the local target server
+//   ./k6 run examples/wsc-socketio.js
+import { WebSocket } from "k6/x/websockets";
+import { check } from "k6";
+import { Counter, Trend } from "k6/metrics";
+
+const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
+const chatMessages = 5;
+const ackLatency = new Trend("socketio_ack_latency", true);
+const heartbeats = new Counter("socketio_heartbeats");
+
+export const options = {
+  vus: 2,
+  duration: __ENV.DURATION || "2s",
+  thresholds: {
+    checks: ["rate==1"],
+    socketio_ack_latency: ["p(95)<200"],
+    socketio_heartbeats: ["count>0"],
+  },
+};
+
+// parsePacket splits a Socket.IO packet (an Engine.IO message without its
+// leading "4") into type, namespace, ack id and data.
+function parsePacket(text) {
+  let i = 1;
+  let nsp = "/";
+  if (text[i] === "/") {
+    const comma = text.indexOf(",", i);
+    nsp = text.slice(i, comma < 0 ? text.length : comma);
+    i = comma < 0 ? text.length : comma + 1;
+  }
+  let id = "";
+  while (i < text.length && text[i] >= "0" && text[i] <= "9") {
+    id += text[i++];
+  }
+  return {
+    type: Number(text[0]),
+    nsp,
+    id: id === "" ? null : Number(id),
+    data: i < text.length ? JSON.parse(text.slice(i)) : undefined,
+  };
+}
+
+// SocketIOClient speaks Engine.IO/Socket.IO over a transport: an object
+// with send(frame) that calls client.receive(frame) for every frame in.
+class SocketIOClient {
+  constructor(transport) {
+    this.transport = transport;
+    this.handlers = {};
+    this.acks = new Map();
+    this.nextAck = 0;
+    this.sid = null;
+    this.heartbeatTimer = null;
+  }
+
+  on(event, fn) {
+    (this.handlers[event] = this.handlers[event] || []).push(fn);
+  }
+
+  fire(event, ...args) {
+    (this.handlers[event] || []).forEach((fn) => fn(...args));
+  }
+
+  // emit sends an event; with an ack callback the server's answer calls it.
+  emit(event, data, ack) {
+    let id = "";
+    if (ack) {
+      id = String(this.nextAck++);
+      this.acks.set(Number(id), { ack, sentAt: Date.now() });
+    }
+    this.transport.send(`42${id}${JSON.stringify([event, data])}`);
+  }
+
+  // disconnect leaves the namespace; stop only stops the heartbeat watch.
+  disconnect() {
+    this.stop();
+    this.transport.send("41");
+  }
+
+  stop() {
+    clearTimeout(this.heartbeatTimer);
+  }
+
+  receive(frame) {
+    switch (frame[0]) {
+      case "0": {
+        const open = JSON.parse(frame.slice(1));
+        this.heartbeatTimeout = open.pingInterval + open.pingTimeout;
+        this.fire("open", open);
+        this.watchHeartbeat();
+        this.transport.send("40"); // connect to the main namespace
+        break;
+      }
+      case "2":
+        this.watchHeartbeat();
+        this.transport.send("3");
+        this.fire("ping");
+        break;
+      case "4":
+        this.onPacket(parsePacket(frame.slice(1)));
+        break;
+      default:
+        this.fire("error", `unexpected Engine.IO packet ${frame}`);
+    }
+  }
+
+  onPacket(p) {
+    if (p.type === 0) {
+      this.sid = p.data.sid;
+      this.fire("connect", this.sid);
+    } else if (p.type === 2) {
+      this.fire(p.data[0], ...p.data.slice(1));
+    } else if (p.type === 3 && this.acks.has(p.id)) {
+      const { ack, sentAt } = this.acks.get(p.id);
+      this.acks.delete(p.id);
+      ackLatency.add(Date.now() - sentAt);
+      ack(...p.data);
+    } else if (p.type === 4) {
+      this.fire("error", `connect error: ${JSON.stringify(p.data)}`);
+    }
+  }
+
+  // watchHeartbeat restarts the dead-connection timer.
+  watchHeartbeat() {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => this.fire("error", "no ping from the server: connection dead"),
+      this.heartbeatTimeout);
+  }
+}
+
+// EchoLoopback is the simulated Socket.IO server described at the top.
+class EchoLoopback {
+  constructor(ws, pingInterval) {
+    this.ws = ws;
+    this.pingInterval = pingInterval;
+    this.senders = []; // who sent each frame in flight: "client" or "server"
+    this.client = null;
+    this.pinger = null;
+    this.pongs = 0;
+  }
+
+  // send is the client's transport.
+  send(frame) {
+    this.senders.push("client");
+    this.ws.send(frame);
+  }
+
+  serverSend(frame) {
+    this.senders.push("server");
+    this.ws.send(frame);
+  }
+
+  start(client) {
+    this.client = client;
+    const open = { sid: `eio-${__VU}-${__ITER}`, upgrades: [], pingInterval: this.pingInterval, pingTimeout: 1000 };
+    this.serverSend(`0${JSON.stringify(open)}`);
+    this.pinger = setInterval(() => this.serverSend("2"), this.pingInterval);
+  }
+
+  stop() {
+    clearInterval(this.pinger);
+  }
+
+  // echoed routes a frame that came back from /echo.
+  echoed(frame) {
+    if (this.senders.shift() === "server") {
+      this.client.receive(frame);
+      return;
+    }
+    if (frame === "3") {
+      this.pongs++;
+      heartbeats.add(1);
+    } else if (frame === "40") {
+      this.serverSend(`40${JSON.stringify({ sid: `sio-${__VU}-${__ITER}` })}`);
+    } else if (frame.startsWith("42")) {
+      const p = parsePacket(frame.slice(1));
+      // events with an ack id get their ack (the event's data back);
+      // the others are broadcast back, as a chat server would
+      this.serverSend(p.id === null ? frame : `43${p.id}${JSON.stringify(p.data.slice(1))}`);
+    }
+  }
+}
+
+export default async function () {
+  const ws = new WebSocket(`${base}/echo`);
+  const loopback = new EchoLoopback(ws, 300);
+  const io = new SocketIOClient(loopback);
+  const result = { opened: null, sid: null, joined: null, chat: [], pings: 0, errors: [] };
+
+  io.on("open", (open) => (result.opened = open));
+  io.on("ping", () => result.pings++);
+  io.on("error", (e) => result.errors.push(e));
+  io.on("connect", (sid) => {
+    result.sid = sid;
+    io.emit("join", { room: "lobby" }, (reply) => {
+      result.joined = reply;
+      let n = 0;
+      const timer = setInterval(() => {
+        io.emit("chat", { n, text: `message ${n}` });
+        if (++n === chatMessages) {
+          clearInterval(timer);
+        }
+      }, 100);
+    });
+  });
+  io.on("chat", (msg) => result.chat.push(msg.n));
+
+  // finish leaves once every chat event came back and a heartbeat went round
+  // (the guard below calls it in any case).
+  function finish() {
+    loopback.stop();
+    if (ws.readyState === WebSocket.OPEN) {
+      io.disconnect();
+    } else {
+      io.stop();
+    }
+    ws.close();
+  }
+
+  ws.onopen = () => loopback.start(io);
+  ws.onmessage = (event) => {
+    loopback.echoed(event.data);
+    if (result.chat.length === chatMessages && loopback.pongs > 0 && ws.readyState === WebSocket.OPEN) {
+      finish();
+    }
+  };
+  ws.onerror = (event) => console.error(`websocket error: ${event.error}`);
+  const guard = setTimeout(finish, 5000); // never wait forever
+
+  await new Promise((resolve) => (ws.onclose = resolve));
+  clearTimeout(guard);
+  check(result, {
+    "socket.io: the open packet gave a ping interval": (r) => r.opened && r.opened.pingInterval === 300,
+    "socket.io: connected to the namespace": (r) => r.sid === `sio-${__VU}-${__ITER}`,
+    "socket.io: the join was acknowledged": (r) => r.joined && r.joined.room === "lobby",
+    "socket.io: every chat event came back in order": (r) =>
+      JSON.stringify(r.chat) === JSON.stringify([...Array(chatMessages).keys()]),
+    "socket.io: pings were answered with pongs": (r) => r.pings > 0 && loopback.pongs > 0,
+    "socket.io: no protocol error": (r) => r.errors.length === 0,
+  });
+}

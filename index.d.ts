@@ -1,0 +1,364 @@
+// TypeScript definitions for xk6-ws: the k6/x/ws Socket API and the
+// k6/x/websockets WebSocket class and Blob. The same modules answer to k6's
+// own names (k6/ws, k6/websockets, k6/experimental/websockets), declared at
+// the end of this file as aliases.
+//
+// Use: copy this file into your project (or reference it with
+// `/// <reference path="path/to/index.d.ts" />`) and import the modules as in
+// JavaScript. types/typings_test.go checks, against the real modules, that
+// every name declared here exists and that every name the modules expose is
+// declared here; types/usage.ts is type-checked against it (see
+// docs/usage.md, "TypeScript").
+//
+// Every member ends with a semicolon: the checker's parser relies on it.
+
+declare module "k6/x/ws" {
+  /** A duration: a string such as "500ms", "2s" or "1m30s", or a number of milliseconds. */
+  export type Duration = string | number;
+
+  /** A k6 cookie jar: `http.cookieJar()` or `new http.CookieJar()` from k6/http. */
+  export interface CookieJar {
+    /** The jar's cookies for an http(s) URL, name → values. */
+    cookiesForURL(url: string): { [name: string]: string[] };
+    /** Sets a cookie for an http(s) URL. */
+    set(url: string, name: string, value: string, options?: object): void;
+  }
+
+  /** The optional second argument of `connect`. Unknown keys are ignored, as in k6. */
+  export interface Params {
+    /** Request headers of the opening handshake; User-Agent comes from k6's userAgent option. */
+    headers?: { [name: string]: string | number | boolean };
+    /** Tags added to every ws_* sample of the session. */
+    tags?: { [name: string]: string | number | boolean };
+    /** Cookie jar the handshake reads and stores cookies in; the VU's jar by default. */
+    jar?: CookieJar;
+    /** Asks for permessage-deflate compression (RFC 7692). */
+    compression?: "deflate" | "";
+    /** Subprotocols offered in Sec-WebSocket-Protocol; the server's pick is the `subproto` tag. */
+    subprotocols?: string | string[];
+    /** Bound on dial, TLS and HTTP upgrade; default 60s. On expiry `status` is 0. */
+    handshakeTimeout?: Duration;
+    /** How long close() waits for the peer's close frame; default 5s. */
+    closeTimeout?: Duration;
+    /** Largest message accepted, in bytes (default 64 MiB); a larger one closes with 1009. */
+    maxMessageSize?: number;
+  }
+
+  /** What `connect` returns once the socket has closed (or the handshake failed). */
+  export interface Response {
+    /** The URL passed to connect. */
+    url: string;
+    /** HTTP status of the handshake: 101 on success, 0 when no response came. */
+    status: number;
+    /** Response headers, canonical names → values (repeated values joined with ", "). */
+    headers: { [name: string]: string };
+    /** Body of a refused handshake (at most 64 KiB); "" on success. */
+    body: string;
+    /** "" on success, otherwise why the handshake failed. */
+    error: string;
+  }
+
+  /** The value `error` handlers get. */
+  export interface SocketError {
+    /** The error message. */
+    error(): string;
+  }
+
+  /** Names of the events a Socket emits. */
+  export type SocketEventName = "open" | "message" | "binaryMessage" | "ping" | "pong" | "error" | "close";
+
+  /** The socket handed to the `connect` callback. Everything runs on the VU's goroutine. */
+  export interface Socket {
+    /** After the callback returned, once. */
+    on(event: "open", handler: () => void): void;
+    /** A text message arrived. */
+    on(event: "message", handler: (data: string) => void): void;
+    /** A binary message arrived. */
+    on(event: "binaryMessage", handler: (data: ArrayBuffer) => void): void;
+    /** The peer pinged (the pong is sent for you), or a pong arrived. */
+    on(event: "ping" | "pong", handler: () => void): void;
+    /** A network or protocol fault, or a close by the peer with a code other than 1000/1001. */
+    on(event: "error", handler: (error: SocketError) => void): void;
+    /** Last, exactly once: the close code and reason. */
+    on(event: "close", handler: (code: number, reason: string) => void): void;
+    /** Sends a text message; the value is converted to a string. */
+    send(data: string): void;
+    /** Sends a binary message: an ArrayBuffer or the bytes a typed array or DataView covers. */
+    sendBinary(data: ArrayBuffer | ArrayBufferView): void;
+    /** Sends a ping; its pong gives a ws_ping sample and a `pong` event. */
+    ping(): void;
+    /**
+     * Starts the close handshake. `code` defaults to 1001; allowed: 1000-1003, 1007-1014,
+     * 3000-4999. `reason`: at most 123 bytes of UTF-8.
+     */
+    close(code?: number, reason?: string): void;
+    /** Runs `callback` once after `ms` milliseconds (> 0), unless the socket closed first. */
+    setTimeout(callback: () => void, ms: number): void;
+    /** Runs `callback` every `ms` milliseconds (> 0) until the socket closes. */
+    setInterval(callback: () => void, ms: number): void;
+  }
+
+  /**
+   * Opens a WebSocket to `url` (ws:// or wss://), runs `callback` with the socket, then the
+   * socket's events and timers, and returns when the socket has closed. Throws in the init
+   * context, for bad arguments and when a handler throws.
+   */
+  export function connect(url: string, callback: (socket: Socket) => void): Response;
+  export function connect(url: string, params: Params | null | undefined, callback: (socket: Socket) => void): Response;
+
+  /** The module's default export: `import ws from "k6/x/ws"`. */
+  const ws: {
+    connect: typeof connect;
+  };
+  export default ws;
+}
+
+declare module "k6/x/websockets" {
+  /** A duration: a string such as "500ms", "2s" or "1m30s", or a number of milliseconds. */
+  export type Duration = string | number;
+
+  /** A k6 cookie jar: `http.cookieJar()` or `new http.CookieJar()` from k6/http. */
+  export interface CookieJar {
+    /** The jar's cookies for an http(s) URL, name → values. */
+    cookiesForURL(url: string): { [name: string]: string[] };
+    /** Sets a cookie for an http(s) URL. */
+    set(url: string, name: string, value: string, options?: object): void;
+  }
+
+  /** The third argument of the WebSocket constructor. An unknown key throws, as in k6. */
+  export interface Params {
+    /** Request headers of the opening handshake; User-Agent comes from k6's userAgent option. */
+    headers?: { [name: string]: string | number | boolean };
+    /** Tags added to every ws_* sample of the socket; a `name` tag replaces the url as name. */
+    tags?: { [name: string]: string | number | boolean };
+    /** Cookie jar the handshake reads and stores cookies in; the VU's jar by default. */
+    jar?: CookieJar;
+    /** Asks for permessage-deflate compression (RFC 7692). */
+    compression?: "deflate" | "";
+    /** Bound on dial, TLS and HTTP upgrade; default 60s. */
+    handshakeTimeout?: Duration;
+    /** How long close() waits for the peer's close frame before dropping the connection; default 5s. */
+    closeTimeout?: Duration;
+    /** Largest message accepted, in bytes (default 64 MiB); a larger one closes with 1009. */
+    maxMessageSize?: number;
+  }
+
+  /** What binary messages arrive as. */
+  export type BinaryType = "blob" | "arraybuffer";
+
+  /** The readyState values. */
+  export type ReadyState = 0 | 1 | 2 | 3;
+
+  /** Names of the events a WebSocket dispatches. */
+  export type WebSocketEventType = "open" | "message" | "error" | "close" | "ping" | "pong";
+
+  /** Every event: open, ping and pong events have only these properties. */
+  export interface WebSocketEvent {
+    /** The event's type, such as "open". */
+    readonly type: WebSocketEventType;
+    /** The socket. */
+    readonly target: WebSocket;
+    /** When the frame was read, in milliseconds since the epoch (with fractions). */
+    readonly timestamp: number;
+  }
+
+  /** A data message. */
+  export interface MessageEvent extends WebSocketEvent {
+    /** A string for text; a Blob or an ArrayBuffer (see binaryType) for binary. */
+    readonly data: string | Blob | ArrayBuffer;
+    /** The socket's URL. */
+    readonly origin: string;
+  }
+
+  /** The connection failed (refused or timed-out handshake, drop, protocol error, ...). */
+  export interface ErrorEvent extends WebSocketEvent {
+    /** The error message. */
+    readonly error: string;
+  }
+
+  /** Always the last event, exactly once. */
+  export interface CloseEvent extends WebSocketEvent {
+    /** The peer's close code, or 1006 when no close frame was received. */
+    readonly code: number;
+    /** The close reason. */
+    readonly reason: string;
+    /** Whether the close handshake completed. */
+    readonly wasClean: boolean;
+  }
+
+  /** The event type → event object map of addEventListener. */
+  export interface WebSocketEventMap {
+    open: WebSocketEvent;
+    message: MessageEvent;
+    error: ErrorEvent;
+    close: CloseEvent;
+    ping: WebSocketEvent;
+    pong: WebSocketEvent;
+  }
+
+  /** Data `send` accepts: text, or binary data. */
+  export type MessageData = string | ArrayBuffer | ArrayBufferView | Blob;
+
+  /**
+   * The WHATWG WebSocket, plus ping() and ping/pong events. The constructor returns at once;
+   * the iteration ends when every socket it opened has dispatched its `close` event.
+   */
+  export class WebSocket {
+    /**
+     * @param url an absolute ws:// or wss:// URL without fragment (else a SyntaxError).
+     * @param protocols a subprotocol or a list of them, offered in Sec-WebSocket-Protocol.
+     * @param params handshake and connection options.
+     */
+    constructor(url: string, protocols?: string | string[] | null, params?: Params | null);
+
+    /** readyState: the handshake is in progress. */
+    static readonly CONNECTING: 0;
+    /** readyState: the connection is open. */
+    static readonly OPEN: 1;
+    /** readyState: close() was called or the close handshake started. */
+    static readonly CLOSING: 2;
+    /** readyState: the connection is closed, or could not be opened. */
+    static readonly CLOSED: 3;
+
+    /** readyState: the handshake is in progress. */
+    readonly CONNECTING: 0;
+    /** readyState: the connection is open. */
+    readonly OPEN: 1;
+    /** readyState: close() was called or the close handshake started. */
+    readonly CLOSING: 2;
+    /** readyState: the connection is closed, or could not be opened. */
+    readonly CLOSED: 3;
+
+    /** The URL, as parsed. */
+    readonly url: string;
+    /** CONNECTING → OPEN → CLOSING → CLOSED. */
+    readonly readyState: ReadyState;
+    /** Bytes send() queued that are not written to the network yet. */
+    readonly bufferedAmount: number;
+    /** The subprotocol the server picked; "" before open or when none. */
+    readonly protocol: string;
+    /** The Sec-WebSocket-Extensions values of the handshake response. */
+    readonly extensions: string[];
+    /** What binary messages arrive as: "blob" (default) or "arraybuffer"; other values throw. */
+    binaryType: BinaryType;
+
+    /** The open handler, or null. Setting anything but a function or null throws. */
+    onopen: ((this: WebSocket, event: WebSocketEvent) => unknown) | null;
+    /** The message handler, or null. */
+    onmessage: ((this: WebSocket, event: MessageEvent) => unknown) | null;
+    /** The error handler, or null. */
+    onerror: ((this: WebSocket, event: ErrorEvent) => unknown) | null;
+    /** The close handler, or null. */
+    onclose: ((this: WebSocket, event: CloseEvent) => unknown) | null;
+    /** The ping handler (the pong is sent for you), or null. */
+    onping: ((this: WebSocket, event: WebSocketEvent) => unknown) | null;
+    /** The pong handler, or null. */
+    onpong: ((this: WebSocket, event: WebSocketEvent) => unknown) | null;
+
+    /**
+     * Sends a string as a text message, or binary data as a binary message. Throws an
+     * InvalidStateError outside OPEN.
+     */
+    send(data: MessageData): void;
+    /** Sends a ping; its pong gives a ws_ping sample and a `pong` event. Throws outside OPEN. */
+    ping(): void;
+    /**
+     * Starts the close handshake. `code`: 1000 (default) or 3000-4999, `reason` at most 123
+     * UTF-8 bytes. While CONNECTING it gives up the dial: `error`, then `close` with 1006.
+     */
+    close(code?: number, reason?: string): void;
+    /** Adds a listener (once per function); an unknown type is ignored with a warning. */
+    addEventListener<K extends WebSocketEventType>(
+      type: K,
+      listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    ): void;
+    /** Removes a listener; one removed during a dispatch is not called. */
+    removeEventListener<K extends WebSocketEventType>(
+      type: K,
+      listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
+    ): void;
+  }
+
+  /** A part of a Blob: strings are UTF-8 encoded; anything else is converted to a string. */
+  export type BlobPart = string | ArrayBuffer | ArrayBufferView | Blob;
+
+  /** The second argument of the Blob constructor. */
+  export interface BlobOptions {
+    /** MIME type, lower-cased (dropped if not printable ASCII). */
+    type?: string;
+    /** "native" turns \r\n and \r in string parts into \n. */
+    endings?: "transparent" | "native";
+  }
+
+  /** One result of BlobStreamReader.read(). */
+  export interface BlobStreamReadResult {
+    /** The next chunk (at most 64 KiB); undefined once done. */
+    value: Uint8Array | undefined;
+    /** Whether the stream is over. */
+    done: boolean;
+  }
+
+  /** The reader of a Blob's stream. */
+  export interface BlobStreamReader {
+    /** The next chunk. */
+    read(): Promise<BlobStreamReadResult>;
+    /** Drops what was not read yet. */
+    cancel(): Promise<void>;
+    /** Frees the stream for another reader. */
+    releaseLock(): void;
+  }
+
+  /** The minimal ReadableStream of Blob.stream(). */
+  export interface BlobStream {
+    /** Whether a reader holds the stream. */
+    readonly locked: boolean;
+    /** Drops what was not read yet. */
+    cancel(): Promise<void>;
+    /** Locks the stream to a new reader; throws if it is already locked. */
+    getReader(): BlobStreamReader;
+  }
+
+  /** The File API's Blob: immutable bytes with a MIME type. */
+  export class Blob {
+    /** @param parts an array (or any iterable) of parts, concatenated. */
+    constructor(parts?: Iterable<BlobPart>, options?: BlobOptions);
+    /** Size in bytes. */
+    readonly size: number;
+    /** MIME type, "" when none. */
+    readonly type: string;
+    /** The contents as UTF-8 text (invalid bytes become U+FFFD). */
+    text(): Promise<string>;
+    /** A copy of the contents. */
+    arrayBuffer(): Promise<ArrayBuffer>;
+    /** A copy of the contents. */
+    bytes(): Promise<Uint8Array>;
+    /** A new Blob of a range: negative bounds count from the end, bounds are clamped. */
+    slice(start?: number, end?: number, contentType?: string): Blob;
+    /** The contents as a stream of Uint8Array chunks. */
+    stream(): BlobStream;
+  }
+
+  /** The module's default export: `import websockets from "k6/x/websockets"`. */
+  const websockets: {
+    WebSocket: typeof WebSocket;
+    Blob: typeof Blob;
+  };
+  export default websockets;
+}
+
+// k6's own module names: the same modules.
+
+declare module "k6/ws" {
+  export * from "k6/x/ws";
+  export { default } from "k6/x/ws";
+}
+
+declare module "k6/websockets" {
+  export * from "k6/x/websockets";
+  export { default } from "k6/x/websockets";
+}
+
+declare module "k6/experimental/websockets" {
+  export * from "k6/x/websockets";
+  export { default } from "k6/x/websockets";
+}

@@ -1,0 +1,162 @@
+// usage.ts is type-checked against ../index.d.ts (cd types && npm ci &&
+// npx tsc -p .): it uses every declaration the way scripts do, and each
+// `@ts-expect-error` line is a misuse the definitions must reject (tsc fails
+// if such a line type-checks).
+import ws, { connect, Params, Response, Socket, SocketError } from "k6/x/ws";
+import websockets, {
+  Blob,
+  BlobStreamReadResult,
+  CloseEvent,
+  ErrorEvent,
+  MessageEvent,
+  Params as WebSocketParams,
+  WebSocket,
+  WebSocketEvent,
+} from "k6/x/websockets";
+import stockWs from "k6/ws";
+import { WebSocket as StockWebSocket } from "k6/websockets";
+import { Blob as ExperimentalBlob } from "k6/experimental/websockets";
+import http from "k6/http";
+import { check } from "k6";
+
+const base: string = __ENV.WS_URL || "ws://127.0.0.1:8080";
+
+// ---- k6/x/ws --------------------------------------------------------------
+
+const params: Params = {
+  headers: { Authorization: "Bearer token", "X-Retry": 1 },
+  tags: { flow: "login" },
+  jar: http.cookieJar(),
+  compression: "deflate",
+  subprotocols: ["chat.v2", "chat.v1"],
+  handshakeTimeout: "5s",
+  closeTimeout: 2000,
+  maxMessageSize: 1 << 20,
+};
+
+export function socketApi(): void {
+  const res: Response = ws.connect(`${base}/echo`, params, (socket: Socket) => {
+    socket.on("open", () => {
+      socket.send("hello");
+      socket.sendBinary(new Uint8Array([1, 2, 3]).buffer);
+      socket.sendBinary(new DataView(new ArrayBuffer(4)));
+      socket.ping();
+    });
+    socket.on("message", (data: string) => console.log(data.length));
+    socket.on("binaryMessage", (data: ArrayBuffer) => console.log(data.byteLength));
+    socket.on("ping", () => {});
+    socket.on("pong", () => {});
+    socket.on("error", (e: SocketError) => console.error(e.error()));
+    socket.on("close", (code: number, reason: string) => console.log(code, reason));
+    socket.setTimeout(() => socket.close(1000, "done"), 500);
+    socket.setInterval(() => socket.ping(), 100);
+
+    // @ts-expect-error unknown event name
+    socket.on("opened", () => {});
+    // @ts-expect-error a message handler gets a string, not an event
+    socket.on("message", (event: MessageEvent) => console.log(event.data));
+    // @ts-expect-error sendBinary takes binary data
+    socket.sendBinary("text");
+  });
+  const status: number = res.status;
+  const fields: string[] = [res.url, res.body, res.error, res.headers["Sec-Websocket-Protocol"]];
+  check(res, { "status is 101": (r) => r.status === 101 });
+  console.log(status, fields);
+
+  connect(`${base}/echo`, (socket) => socket.close());
+  connect(`${base}/echo`, null, (socket) => socket.close());
+  stockWs.connect(`${base}/echo`, {}, (socket) => socket.close());
+
+  // @ts-expect-error a duration is a string or a number
+  connect(`${base}/echo`, { handshakeTimeout: true }, () => {});
+  // @ts-expect-error the callback is required
+  connect(`${base}/echo`, params);
+}
+
+// ---- k6/x/websockets ------------------------------------------------------
+
+const classParams: WebSocketParams = {
+  headers: { Authorization: "Bearer token" },
+  tags: { name: "chat" },
+  jar: new http.CookieJar(),
+  compression: "deflate",
+  handshakeTimeout: 5000,
+  closeTimeout: "1s",
+  maxMessageSize: 1024,
+};
+
+// @ts-expect-error the WebSocket class takes subprotocols as its second argument
+const noSubprotocolsParam: WebSocketParams = { subprotocols: ["chat"] };
+
+export async function webSocketClass(): Promise<void> {
+  const socket = new WebSocket(`${base}/echo`, ["chat.v1"], classParams);
+  const other = new websockets.WebSocket(`${base}/echo`, "chat.v1");
+  const third = new StockWebSocket(`${base}/echo`, null, null);
+  console.log(noSubprotocolsParam, other.url, third.protocol);
+
+  const state: 0 | 1 | 2 | 3 = socket.readyState;
+  const constants: number[] = [WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED];
+  const onInstance: number[] = [socket.CONNECTING, socket.OPEN, socket.CLOSING, socket.CLOSED];
+  console.log(state, constants, onInstance, socket.bufferedAmount, socket.protocol, socket.extensions.join(", "));
+
+  socket.binaryType = "arraybuffer";
+  // @ts-expect-error binaryType is "blob" or "arraybuffer"
+  socket.binaryType = "text";
+
+  socket.onopen = (event: WebSocketEvent) => {
+    console.log(event.type, event.timestamp, event.target.url);
+    socket.send("text");
+    socket.send(new ArrayBuffer(2));
+    socket.send(new Uint16Array([1, 2]));
+    socket.send(new Blob(["a", new Uint8Array([1])], { type: "text/plain", endings: "native" }));
+    socket.ping();
+  };
+  socket.onmessage = (event: MessageEvent) => {
+    const data: string | Blob | ArrayBuffer = event.data;
+    console.log(data, event.origin);
+  };
+  socket.onerror = (event: ErrorEvent) => console.error(event.error);
+  socket.onclose = function (this: WebSocket, event: CloseEvent) {
+    const fields: [number, string, boolean] = [event.code, event.reason, event.wasClean];
+    console.log(this.readyState, fields);
+  };
+  socket.onping = null;
+  socket.onpong = () => {};
+
+  const listener = (event: CloseEvent) => console.log(event.code);
+  socket.addEventListener("close", listener);
+  socket.removeEventListener("close", listener);
+  socket.addEventListener("message", (event) => console.log(event.data));
+  socket.addEventListener("pong", (event) => console.log(event.type));
+  // @ts-expect-error unknown event type
+  socket.addEventListener("opened", () => {});
+  // @ts-expect-error a close listener gets a CloseEvent
+  socket.addEventListener("close", (event: MessageEvent) => console.log(event.data));
+  // @ts-expect-error send takes text or binary data
+  socket.send({ text: "hi" });
+  // @ts-expect-error readyState is read-only
+  socket.readyState = 3;
+
+  socket.close();
+  socket.close(4000, "bye");
+
+  // Blob
+  const blob = new Blob(["head", new Uint8Array([1, 2]), new ArrayBuffer(1), new Blob([])]);
+  const size: number = blob.size;
+  const type: string = blob.type;
+  const text: string = await blob.text();
+  const buffer: ArrayBuffer = await blob.arrayBuffer();
+  const bytes: Uint8Array = await blob.bytes();
+  const part: Blob = blob.slice(-2, undefined, "application/octet-stream");
+  const stream = part.stream();
+  const locked: boolean = stream.locked;
+  const reader = stream.getReader();
+  const chunk: BlobStreamReadResult = await reader.read();
+  await reader.cancel();
+  reader.releaseLock();
+  await stream.cancel();
+  console.log(size, type, text, buffer, bytes, locked, chunk.done, chunk.value);
+  console.log(new websockets.Blob(), new ExperimentalBlob(["x"]));
+  // @ts-expect-error endings is "transparent" or "native"
+  console.log(new Blob([], { endings: "unix" }));
+}
