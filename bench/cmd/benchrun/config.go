@@ -1,0 +1,219 @@
+//go:build unix
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// config is benchrun's settings; every flag can also come from the
+// environment as BENCH_<FLAG> (dashes become underscores), e.g. BENCH_PAIRS=5.
+type config struct {
+	root       string
+	k6         string
+	stock      string
+	pairs      int
+	scenarios  []string
+	apis       []string
+	pin        bool
+	ceiling    bool
+	out        string
+	rawDir     string
+	runTimeout time.Duration
+
+	echoVUs       int
+	echoDuration  time.Duration
+	msgSize       int
+	churnVUs      int
+	churnDuration time.Duration
+	floodDuration time.Duration
+	floodSize     int
+	floodCount    int
+	maxRSSMB      int
+	idleSockets   int
+	idleVUs       int
+	idleHold      time.Duration
+}
+
+// Names of the scenarios and APIs, in table order.
+var (
+	allScenarios = []string{"echo", "churn", "flood", "idle"}
+	allAPIs      = []string{"ws", "websockets"}
+)
+
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var cfg config
+	var scenarios, apis string
+	var quick bool
+	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
+	fs.StringVar(&cfg.root, "root", "", "repository root (default: the directory of the nearest go.mod)")
+	fs.StringVar(&cfg.k6, "k6", "", "xk6-ws k6 binary to use instead of building ./k6")
+	fs.StringVar(&cfg.stock, "stock", "bin/stock/k6", "stock k6 v1.8.1 binary; installed there when missing")
+	fs.IntVar(&cfg.pairs, "pairs", 3, "xk6-ws/stock run pairs per scenario (at least 1; 3 or more for the results)")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios to run")
+	fs.StringVar(&apis, "apis", strings.Join(allAPIs, ","), "comma-separated APIs to run: ws (k6/ws), websockets (k6/websockets)")
+	fs.BoolVar(&cfg.pin, "pin", true, "pin the server to CPU 0 and the clients to the other CPUs with taskset")
+	fs.BoolVar(&cfg.ceiling, "ceiling", true, "also run the plain Go ceiling client")
+	fs.StringVar(&cfg.out, "out", "bench/results.md", "Markdown results file")
+	fs.StringVar(&cfg.rawDir, "raw-dir", ".bench", "directory for raw runs, logs and helper binaries")
+	fs.DurationVar(&cfg.runTimeout, "run-timeout", 3*time.Minute, "longest any single run may take before it is killed")
+	fs.IntVar(&cfg.echoVUs, "echo-vus", 10, "echo: VUs, one socket each")
+	fs.DurationVar(&cfg.echoDuration, "echo-duration", 5*time.Second, "echo: measured window per socket")
+	fs.IntVar(&cfg.msgSize, "msg-size", 32, "echo and churn: message size in bytes")
+	fs.IntVar(&cfg.churnVUs, "churn-vus", 10, "churn: VUs")
+	fs.DurationVar(&cfg.churnDuration, "churn-duration", 5*time.Second, "churn: test duration")
+	fs.DurationVar(&cfg.floodDuration, "flood-duration", 3*time.Second, "flood: measured window")
+	fs.IntVar(&cfg.floodSize, "flood-size", 64, "flood: pushed message size in bytes")
+	fs.IntVar(&cfg.floodCount, "flood-count", 1_000_000, "flood: messages the server pushes; the window ends early once all are in")
+	fs.IntVar(&cfg.maxRSSMB, "max-rss", 8192, "kill any client whose RSS passes this many MB (protects the machine)")
+	fs.IntVar(&cfg.idleSockets, "idle-sockets", 5000, "idle, WebSocket class: sockets held by the one VU")
+	fs.IntVar(&cfg.idleVUs, "idle-vus", 1000, "idle, k6/ws: VUs holding one socket each")
+	fs.DurationVar(&cfg.idleHold, "idle-hold", 3*time.Second, "idle: how long the sockets are held")
+	fs.BoolVar(&quick, "quick", false, "smoke run: 1 pair, 1s windows, 500 idle sockets, 100 idle VUs (overrides those flags)")
+	if err := applyEnv(fs, getenv); err != nil {
+		return config{}, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, fmt.Errorf("parse flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q: benchrun takes flags only", fs.Args())
+	}
+	var err error
+	if cfg.scenarios, err = parseList("-scenarios", scenarios, allScenarios); err != nil {
+		return config{}, err
+	}
+	if cfg.apis, err = parseList("-apis", apis, allAPIs); err != nil {
+		return config{}, err
+	}
+	if quick {
+		cfg.applyQuick()
+	}
+	if err := cfg.validate(); err != nil {
+		return config{}, err
+	}
+	return cfg.resolvePaths()
+}
+
+// applyEnv sets every flag that has a BENCH_<FLAG> environment variable.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "BENCH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// parseList splits a comma-separated list and checks every item is allowed.
+func parseList(flagName, value string, allowed []string) ([]string, error) {
+	var items []string
+	for item := range strings.SplitSeq(value, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !slices.Contains(allowed, item) {
+			return nil, fmt.Errorf("%s: unknown %q, allowed: %s", flagName, item, strings.Join(allowed, ", "))
+		}
+		if !slices.Contains(items, item) {
+			items = append(items, item)
+		}
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: name at least one of %s", flagName, strings.Join(allowed, ", "))
+	}
+	return items, nil
+}
+
+func (c *config) applyQuick() {
+	c.pairs = 1
+	c.echoDuration = time.Second
+	c.churnDuration = time.Second
+	c.floodDuration = time.Second
+	c.idleHold = time.Second
+	c.idleSockets = 500
+	c.idleVUs = 100
+}
+
+func (c config) validate() error {
+	var problems []string
+	positive := map[string]int{
+		"-pairs": c.pairs, "-echo-vus": c.echoVUs, "-msg-size": c.msgSize, "-churn-vus": c.churnVUs,
+		"-flood-size": c.floodSize, "-flood-count": c.floodCount, "-max-rss": c.maxRSSMB,
+		"-idle-sockets": c.idleSockets, "-idle-vus": c.idleVUs,
+	}
+	for _, name := range slices.Sorted(maps.Keys(positive)) {
+		if positive[name] < 1 {
+			problems = append(problems, fmt.Sprintf("%s must be at least 1, got %d", name, positive[name]))
+		}
+	}
+	durations := map[string]time.Duration{
+		"-echo-duration": c.echoDuration, "-churn-duration": c.churnDuration, "-flood-duration": c.floodDuration,
+		"-idle-hold": c.idleHold, "-run-timeout": c.runTimeout,
+	}
+	for _, name := range slices.Sorted(maps.Keys(durations)) {
+		if d := durations[name]; d < time.Millisecond {
+			problems = append(problems, fmt.Sprintf("%s must be at least 1ms, got %s", name, d))
+		}
+	}
+	if c.msgSize > 1<<20 || c.floodSize > 1<<20 {
+		problems = append(problems, "-msg-size and -flood-size must be at most 1048576 bytes")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// resolvePaths makes every path absolute, relative ones against the root.
+func (c config) resolvePaths() (config, error) {
+	if c.root == "" {
+		root, err := findModuleRoot()
+		if err != nil {
+			return config{}, err
+		}
+		c.root = root
+	}
+	root, err := filepath.Abs(c.root)
+	if err != nil {
+		return config{}, fmt.Errorf("-root %q: %w", c.root, err)
+	}
+	c.root = root
+	for _, p := range []*string{&c.k6, &c.stock, &c.out, &c.rawDir} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(root, *p)
+		}
+	}
+	return c, nil
+}
+
+// findModuleRoot walks up from the working directory to the nearest go.mod.
+func findModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find repository root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find repository root: no go.mod above the working directory; pass -root")
+		}
+		dir = parent
+	}
+}
