@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/grafana/sobek"
-	"go.k6.io/k6/js/modules"
 	k6metrics "go.k6.io/k6/metrics"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
@@ -17,7 +16,8 @@ import (
 
 // run dials ca.url, runs the socket until it has closed and returns the
 // response object of ws.connect.
-func run(vu modules.VU, ca connectArgs, p params.Params) (sobek.Value, error) {
+func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, error) {
+	vu := mi.vu
 	state := vu.State()
 	rt := vu.Runtime()
 	ctx := vu.Context()
@@ -52,7 +52,11 @@ func run(vu modules.VU, ca connectArgs, p params.Params) (sobek.Value, error) {
 		}
 		return newResponse(rt, ca.url, hs, err), nil
 	}
-	if err := newSocket(vu, c, sess, wake).run(ca.setup); err != nil {
+	s := newSocket(vu, c, sess, wake)
+	s.obj = vu.Runtime().CreateObject(mi.socketPrototype())
+	mi.sockets[s.obj] = s
+	defer delete(mi.sockets, s.obj)
+	if err := s.run(ca.setup); err != nil {
 		return nil, err
 	}
 	return newResponse(rt, ca.url, hs, nil), nil

@@ -24,27 +24,56 @@ const maxCloseReason = 123
 // maxTimerMs is the longest delay setTimeout and setInterval accept, in ms.
 const maxTimerMs = float64(math.MaxInt64 / int64(time.Millisecond))
 
-// newObject builds the Socket object the script gets.
-func (s *socket) newObject() *sobek.Object {
-	obj := s.rt.NewObject()
-	methods := []struct {
-		name string
-		fn   any
-	}{
-		{"on", s.on},
-		{"send", s.send},
-		{"sendBinary", s.sendBinary},
-		{"ping", s.ping},
-		{"close", s.close},
-		{"setTimeout", s.setTimeout},
-		{"setInterval", s.setInterval},
+// socketMethods are the methods of Socket objects. They live on one
+// prototype per VU, so that a socket costs one small object, not a function
+// object per method: that is most of what an idle k6/ws socket costs.
+var socketMethods = []struct { //nolint:gochecknoglobals // a constant table
+	name string
+	call func(s *socket, args []sobek.Value) error
+}{
+	{"on", func(s *socket, a []sobek.Value) error { s.on(arg(a, 0), arg(a, 1)); return nil }},
+	{"send", func(s *socket, a []sobek.Value) error { return s.send(arg(a, 0)) }},
+	{"sendBinary", func(s *socket, a []sobek.Value) error { return s.sendBinary(a...) }},
+	{"ping", func(s *socket, _ []sobek.Value) error { return s.ping() }},
+	{"close", func(s *socket, a []sobek.Value) error { return s.close(a...) }},
+	{"setTimeout", func(s *socket, a []sobek.Value) error { return s.setTimeout(arg(a, 0), arg(a, 1)) }},
+	{"setInterval", func(s *socket, a []sobek.Value) error { return s.setInterval(arg(a, 0), arg(a, 1)) }},
+}
+
+// arg returns argument i, or undefined when the call has fewer.
+func arg(args []sobek.Value, i int) sobek.Value {
+	if i < len(args) {
+		return args[i]
 	}
-	for _, m := range methods {
-		if err := obj.Set(m.name, m.fn); err != nil {
-			common.Throw(s.rt, fmt.Errorf("building the Socket object: %w", err))
+	return sobek.Undefined()
+}
+
+// socketPrototype returns the VU's prototype of Socket objects, making it on
+// first use. Its methods find their socket through this.
+func (mi *moduleInstance) socketPrototype() *sobek.Object {
+	if mi.proto != nil {
+		return mi.proto
+	}
+	rt := mi.vu.Runtime()
+	mi.proto = rt.NewObject()
+	for _, m := range socketMethods {
+		call := m.call
+		name := m.name
+		fn := func(fc sobek.FunctionCall) sobek.Value {
+			s := mi.sockets[fc.This]
+			if s == nil {
+				common.Throw(rt, fmt.Errorf("Socket.%s: the socket is closed: ws.connect has returned", name))
+			}
+			if err := call(s, fc.Arguments); err != nil {
+				common.Throw(rt, err)
+			}
+			return sobek.Undefined()
+		}
+		if err := mi.proto.Set(name, fn); err != nil {
+			common.Throw(rt, fmt.Errorf("building the Socket prototype: %w", err))
 		}
 	}
-	return obj
+	return mi.proto
 }
 
 // on adds handler to the handlers of event. Like k6, it ignores a handler

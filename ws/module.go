@@ -28,6 +28,8 @@ type RootModule struct{}
 type moduleInstance struct {
 	vu      modules.VU
 	exports *sobek.Object
+	proto   *sobek.Object           // the prototype of Socket objects
+	sockets map[sobek.Value]*socket // the open sockets, by their Socket object
 }
 
 var (
@@ -42,7 +44,7 @@ func New() modules.Module {
 
 // NewModuleInstance returns the module of one VU: an object with connect.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	mi := &moduleInstance{vu: vu, exports: vu.Runtime().NewObject()}
+	mi := &moduleInstance{vu: vu, exports: vu.Runtime().NewObject(), sockets: make(map[sobek.Value]*socket, 1)}
 	if err := mi.exports.Set("connect", mi.connect); err != nil {
 		common.Throw(vu.Runtime(), fmt.Errorf("setting up k6/ws: %w", err))
 	}
@@ -76,7 +78,7 @@ func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
 	if err != nil {
 		return nil, err //nolint:wrapcheck // params' errors already name ws.connect and the key
 	}
-	return run(mi.vu, ca, p)
+	return mi.run(ca, p)
 }
 
 func parseConnectArgs(args []sobek.Value) (connectArgs, error) {

@@ -53,7 +53,6 @@ func newSocket(vu modules.VU, c *conn.Conn, sess *metrics.Session, wake <-chan s
 		wake:     wake,
 		handlers: make(map[string][]sobek.Callable),
 	}
-	s.obj = s.newObject()
 	return s
 }
 

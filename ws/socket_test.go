@@ -431,3 +431,26 @@ func TestThrowingCloseHandler(t *testing.T) {
 	assert.Equal(t, `[1,"in close"]`, got, "the close handlers run once")
 	requireSession(t, h.Collected(), 1)
 }
+
+func TestSocketsShareOnePrototypeAndOutliveNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	got := h.runJSON(t, `
+		var sockets = [];
+		for (var i = 0; i < 2; i++) {
+			ws.connect(WS + "/echo", function(socket) {
+				sockets.push(socket);
+				socket.on("open", function() { socket.close(); });
+			});
+		}
+		var err = "";
+		try { sockets[0].send("late"); } catch (e) { err = String(e); }
+		JSON.stringify([
+			Object.getPrototypeOf(sockets[0]) === Object.getPrototypeOf(sockets[1]),
+			Object.keys(sockets[0]).length,
+			typeof sockets[0].send,
+			err,
+		])`)
+	assert.JSONEq(t,
+		`[true, 0, "function", "GoError: Socket.send: the socket is closed: ws.connect has returned"]`, got)
+}
