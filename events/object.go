@@ -1,7 +1,6 @@
 package events
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/grafana/sobek"
@@ -9,21 +8,19 @@ import (
 
 // Builder makes the event objects that one event target (a WebSocket) hands
 // to its listeners. Every event has the read-only, enumerable properties
-// type, target and timestamp; the kinds of event add their own. As in
-// browsers, what every event of a kind shares (type, target and, for
-// messages, origin) is inherited from a prototype made once per kind, so an
-// event costs only its own properties: this is the hot path of a flood. A
-// Builder belongs to the goroutine of its runtime.
+// type, target and timestamp; the kinds of event add their own. Events are
+// sobek dynamic objects backed by a small Go value: a flood of messages
+// creates one per message, and this is several times cheaper than defining
+// properties one by one. A Builder belongs to the goroutine of its runtime.
 type Builder struct {
 	rt     *sobek.Runtime
 	target sobek.Value
-	origin string
-	protos map[string]*sobek.Object
+	types  map[string]sobek.Value
 }
 
 // NewBuilder returns a Builder for events whose target is target.
 func NewBuilder(rt *sobek.Runtime, target *sobek.Object) *Builder {
-	return &Builder{rt: rt, target: target, protos: make(map[string]*sobek.Object, 4)}
+	return &Builder{rt: rt, target: target, types: make(map[string]sobek.Value, 6)}
 }
 
 // Timestamp is t as a DOMHighResTimeStamp: milliseconds since the Unix epoch,
@@ -34,94 +31,111 @@ func Timestamp(t time.Time) float64 {
 
 // Event returns an event of type typ that happened at at, with no other
 // properties (open, ping and pong events).
-func (b *Builder) Event(typ string, at time.Time) (*sobek.Object, error) {
-	return b.instance(typ, at)
+func (b *Builder) Event(typ string, at time.Time) *sobek.Object {
+	return b.object(b.base(typ, at, baseKeys))
 }
 
 // Message returns a message event carrying data (a string, an ArrayBuffer or
 // a Blob) from origin.
-func (b *Builder) Message(at time.Time, data sobek.Value, origin string) (*sobek.Object, error) {
-	if origin != b.origin {
-		b.origin = origin
-		delete(b.protos, Message)
-	}
-	obj, err := b.instance(Message, at)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.define(obj, Message, "data", data); err != nil {
-		return nil, err
-	}
-	return obj, nil
+func (b *Builder) Message(at time.Time, data sobek.Value, origin string) *sobek.Object {
+	ev := b.base(Message, at, messageKeys)
+	ev.data, ev.origin = data, origin
+	return b.object(ev)
 }
 
 // Close returns a close event with the close code, the reason and whether
 // the connection was closed cleanly.
-func (b *Builder) Close(at time.Time, code int, reason string, wasClean bool) (*sobek.Object, error) {
-	obj, err := b.instance(Close, at)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range []struct {
-		name  string
-		value any
-	}{{"code", code}, {"reason", reason}, {"wasClean", wasClean}} {
-		if err := b.define(obj, Close, p.name, b.rt.ToValue(p.value)); err != nil {
-			return nil, err
-		}
-	}
-	return obj, nil
+func (b *Builder) Close(at time.Time, code int, reason string, wasClean bool) *sobek.Object {
+	ev := b.base(Close, at, closeKeys)
+	ev.code, ev.reason, ev.wasClean = code, reason, wasClean
+	return b.object(ev)
 }
 
 // Error returns an error event whose error property is message.
-func (b *Builder) Error(at time.Time, message string) (*sobek.Object, error) {
-	obj, err := b.instance(Error, at)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.define(obj, Error, "error", b.rt.ToValue(message)); err != nil {
-		return nil, err
-	}
-	return obj, nil
+func (b *Builder) Error(at time.Time, message string) *sobek.Object {
+	ev := b.base(Error, at, errorKeys)
+	ev.message = message
+	return b.object(ev)
 }
 
-// instance returns a new event of type typ, with its own timestamp, whose
-// prototype carries type and target (and origin for messages).
-func (b *Builder) instance(typ string, at time.Time) (*sobek.Object, error) {
-	proto, err := b.proto(typ)
-	if err != nil {
-		return nil, err
+func (b *Builder) base(typ string, at time.Time, keys []string) *event {
+	name, ok := b.types[typ]
+	if !ok {
+		name = b.rt.ToValue(typ)
+		b.types[typ] = name
 	}
-	obj := b.rt.CreateObject(proto)
-	if err := b.define(obj, typ, "timestamp", b.rt.ToValue(Timestamp(at))); err != nil {
-		return nil, err
-	}
-	return obj, nil
+	return &event{b: b, keys: keys, typ: name, timestamp: Timestamp(at)}
 }
 
-func (b *Builder) proto(typ string) (*sobek.Object, error) {
-	if proto, ok := b.protos[typ]; ok {
-		return proto, nil
-	}
-	proto := b.rt.NewObject()
-	if err := b.define(proto, typ, "type", b.rt.ToValue(typ)); err != nil {
-		return nil, err
-	}
-	if err := b.define(proto, typ, "target", b.target); err != nil {
-		return nil, err
-	}
-	if typ == Message {
-		if err := b.define(proto, typ, "origin", b.rt.ToValue(b.origin)); err != nil {
-			return nil, err
-		}
-	}
-	b.protos[typ] = proto
-	return proto, nil
+func (b *Builder) object(ev *event) *sobek.Object { return b.rt.NewDynamicObject(ev) }
+
+// The properties of each kind of event, in the order scripts enumerate them.
+var (
+	baseKeys    = []string{"type", "target", "timestamp"}                               //nolint:gochecknoglobals // constant
+	messageKeys = []string{"type", "target", "timestamp", "data", "origin"}             //nolint:gochecknoglobals // constant
+	closeKeys   = []string{"type", "target", "timestamp", "code", "reason", "wasClean"} //nolint:gochecknoglobals // constant
+	errorKeys   = []string{"type", "target", "timestamp", "error"}                      //nolint:gochecknoglobals // constant
+)
+
+// event is the Go side of an event object: sobek.DynamicObject with
+// read-only properties.
+type event struct {
+	b         *Builder
+	keys      []string
+	typ       sobek.Value
+	timestamp float64
+	data      sobek.Value
+	origin    string
+	code      int
+	reason    string
+	wasClean  bool
+	message   string
 }
 
-func (b *Builder) define(obj *sobek.Object, typ, name string, v sobek.Value) error {
-	if err := obj.DefineDataProperty(name, v, sobek.FLAG_FALSE, sobek.FLAG_FALSE, sobek.FLAG_TRUE); err != nil {
-		return fmt.Errorf("building the %s event's %s property: %w", typ, name, err)
+// Get returns the property key, or nil when the event has none.
+func (ev *event) Get(key string) sobek.Value {
+	if !ev.Has(key) {
+		return nil
+	}
+	rt := ev.b.rt
+	switch key {
+	case "type":
+		return ev.typ
+	case "target":
+		return ev.b.target
+	case "timestamp":
+		return rt.ToValue(ev.timestamp)
+	case "data":
+		return ev.data
+	case "origin":
+		return rt.ToValue(ev.origin)
+	case "code":
+		return rt.ToValue(ev.code)
+	case "reason":
+		return rt.ToValue(ev.reason)
+	case "wasClean":
+		return rt.ToValue(ev.wasClean)
+	case "error":
+		return rt.ToValue(ev.message)
 	}
 	return nil
 }
+
+// Set refuses every change: event properties are read-only.
+func (*event) Set(string, sobek.Value) bool { return false }
+
+// Has tells whether the event has the property key.
+func (ev *event) Has(key string) bool {
+	for _, k := range ev.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Delete refuses: event properties cannot be deleted.
+func (*event) Delete(string) bool { return false }
+
+// Keys lists the event's properties.
+func (ev *event) Keys() []string { return ev.keys }

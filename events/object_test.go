@@ -32,41 +32,36 @@ func TestEventHasTypeTargetTimestamp(t *testing.T) {
 	rt := sobek.New()
 	target := rt.NewObject()
 	at := time.Unix(1700000000, 500_000)
-	ev, err := events.NewBuilder(rt, target).Event(events.Open, at)
-	require.NoError(t, err)
-	assert.Equal(t, []any{"open", true, 1700000000000.5, []any{"timestamp", "type", "target"}},
+	ev := events.NewBuilder(rt, target).Event(events.Open, at)
+	assert.Equal(t, []any{"open", true, 1700000000000.5, []any{"type", "target", "timestamp"}},
 		inspect(t, rt, ev, target, `const keys = []; for (const k in ev) keys.push(k);
 			[ev.type, ev.target === target, ev.timestamp, keys]`))
 }
 
-func TestEventsOfOneKindShareWhatTheyHaveInCommon(t *testing.T) {
+func TestEventsAreReadOnlyGoBackedObjects(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
 	b := events.NewBuilder(rt, target)
-	first, err := b.Message(time.Now(), rt.ToValue("a"), "ws://h/p")
-	require.NoError(t, err)
-	second, err := b.Message(time.Now(), rt.ToValue("b"), "ws://h/p")
-	require.NoError(t, err)
+	first := b.Message(time.Now(), rt.ToValue("a"), "ws://h/p")
+	second := b.Message(time.Now(), rt.ToValue("b"), "ws://h/p")
 	require.NoError(t, rt.Set("second", second))
-	assert.Equal(t, []any{true, "a", "b", []any{"timestamp", "data"}}, inspect(t, rt, first, target,
-		`[Object.getPrototypeOf(ev) === Object.getPrototypeOf(second), ev.data, second.data, Object.keys(ev)]`))
+	assert.Equal(t, []any{"a", "b", []any{"type", "target", "timestamp", "data", "origin"}, false, false, "message"},
+		inspect(t, rt, first, target, `[ev.data, second.data, Object.keys(ev), "code" in ev, ev.hasOwnProperty("code"),
+			(function() { ev.type = "changed"; return ev.type; })()]`))
 }
 
 func TestEventPropertiesAreReadOnly(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
-	ev, err := events.NewBuilder(rt, target).Close(time.Now(), 4001, "bye", true)
-	require.NoError(t, err)
+	ev := events.NewBuilder(rt, target).Close(time.Now(), 4001, "bye", true)
 	assert.Equal(t, []any{"close", int64(4001), "bye", true}, inspect(t, rt, ev, target, `
 		"use strict";
 		const failed = [];
 		for (const k of ["type", "code", "reason", "wasClean", "target", "timestamp"]) {
 			try { ev[k] = 1; failed.push(k); } catch (e) { /* read-only, as expected */ }
-			if (Object.prototype.hasOwnProperty.call(ev, k)) {
-				try { delete ev[k]; failed.push("delete " + k); } catch (e) { /* not configurable */ }
-			}
+			try { delete ev[k]; failed.push("delete " + k); } catch (e) { /* not configurable */ }
 		}
 		if (failed.length) { throw new Error("writable: " + failed); }
 		[ev.type, ev.code, ev.reason, ev.wasClean];
@@ -78,8 +73,7 @@ func TestMessageEvent(t *testing.T) {
 	rt := sobek.New()
 	target := rt.NewObject()
 	data := rt.NewArrayBuffer([]byte{1, 2})
-	ev, err := events.NewBuilder(rt, target).Message(time.Now(), rt.ToValue(data), "ws://h/p")
-	require.NoError(t, err)
+	ev := events.NewBuilder(rt, target).Message(time.Now(), rt.ToValue(data), "ws://h/p")
 	assert.Equal(t, []any{"message", "ws://h/p", true, int64(2)}, inspect(t, rt, ev, target,
 		`[ev.type, ev.origin, ev.data instanceof ArrayBuffer, ev.data.byteLength]`))
 }
@@ -88,7 +82,6 @@ func TestErrorEvent(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
-	ev, err := events.NewBuilder(rt, target).Error(time.Now(), "connection reset")
-	require.NoError(t, err)
+	ev := events.NewBuilder(rt, target).Error(time.Now(), "connection reset")
 	assert.Equal(t, []any{"error", "connection reset"}, inspect(t, rt, ev, target, `[ev.type, ev.error]`))
 }

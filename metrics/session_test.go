@@ -148,3 +148,26 @@ func TestNilSinkIsIgnored(t *testing.T) {
 	s.End(time.Now())
 	assert.Equal(t, "ws://x/", s.Tags().Tags.Map()["url"])
 }
+
+// BenchmarkMessagesReceived measures what counting one received message
+// costs, flushes included: the hot path of a flood.
+func BenchmarkMessagesReceived(b *testing.B) {
+	f := newFixture()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range f.sink {
+		}
+	}()
+	start := time.Now()
+	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.MessagesReceived(1, start.Add(time.Duration(i)*time.Microsecond))
+	}
+	s.End(start.Add(time.Duration(b.N) * time.Microsecond))
+	b.StopTimer()
+	close(f.sink)
+	<-done
+}

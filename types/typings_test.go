@@ -92,7 +92,7 @@ const socketProbe = `
 out.moduleKeys = Object.keys(ws);
 out.errorMembers = [];
 const res = ws.connect(URL + "/close?code=4001&after=1", null, (socket) => {
-	out.socketKeys = Object.keys(socket);
+	out.socketKeys = Object.keys(Object.getPrototypeOf(socket)).concat(Object.keys(socket));
 	socket.on("open", () => socket.send("x"));
 	socket.on("error", (e) => {
 		out.errorMembers = ["error", "toString"].filter((name) => typeof e[name] === "function");

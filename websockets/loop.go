@@ -104,7 +104,7 @@ func (s *socket) handshook(res *dialResult) error {
 	}
 	s.state = open
 	return s.emit(onOpen, func() (*sobek.Object, error) {
-		return s.events.Event(eventNames[onOpen], hs.Start.Add(hs.Duration))
+		return s.events.Event(eventNames[onOpen], hs.Start.Add(hs.Duration)), nil
 	})
 }
 
@@ -140,12 +140,12 @@ func (s *socket) handle(ev *conn.Event) error {
 	case conn.Text, conn.Binary:
 		return s.message(ev)
 	case conn.Ping:
-		return s.emit(onPing, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPing], ev.Time) })
+		return s.emit(onPing, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPing], ev.Time), nil })
 	case conn.Pong:
 		if ev.Matched {
 			s.session.Ping(ev.RTT, ev.Time)
 		}
-		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time) })
+		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time), nil })
 	case conn.Error:
 		if s.abandoned {
 			return nil // reported as errAbandoned with the close event
@@ -170,7 +170,7 @@ func (s *socket) message(ev *conn.Event) error {
 		if err != nil {
 			return nil, err
 		}
-		return s.events.Message(ev.Time, data, s.url)
+		return s.events.Message(ev.Time, data, s.url), nil
 	})
 }
 
@@ -213,11 +213,11 @@ func (s *socket) finish() {
 }
 
 func (s *socket) emitError(message string, at time.Time) error {
-	return s.emit(onError, func() (*sobek.Object, error) { return s.events.Error(at, message) })
+	return s.emit(onError, func() (*sobek.Object, error) { return s.events.Error(at, message), nil })
 }
 
 func (s *socket) emitClose(code int, reason string, clean bool, at time.Time) error {
-	return s.emit(onClose, func() (*sobek.Object, error) { return s.events.Close(at, code, reason, clean) })
+	return s.emit(onClose, func() (*sobek.Object, error) { return s.events.Close(at, code, reason, clean), nil })
 }
 
 // emit builds an event, when anything listens, and dispatches it. When a

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func startServer(t *testing.T) *echoserver.Server {
+func startServer(t testing.TB) *echoserver.Server {
 	t.Helper()
 	srv, err := echoserver.Start(echoserver.Options{})
 	require.NoError(t, err)
