@@ -62,7 +62,7 @@ func (mi *moduleInstance) socketPrototype() *sobek.Object {
 		fn := func(fc sobek.FunctionCall) sobek.Value {
 			s := mi.sockets[fc.This]
 			if s == nil {
-				common.Throw(rt, fmt.Errorf("Socket.%s: the socket is closed: ws.connect has returned", name))
+				common.Throw(rt, fmt.Errorf("socket.%s: the socket is closed: ws.connect has returned", name))
 			}
 			if err := call(s, fc.Arguments); err != nil {
 				common.Throw(rt, err)

@@ -452,5 +452,5 @@ func TestSocketsShareOnePrototypeAndOutliveNothing(t *testing.T) {
 			err,
 		])`)
 	assert.JSONEq(t,
-		`[true, 0, "function", "GoError: Socket.send: the socket is closed: ws.connect has returned"]`, got)
+		`[true, 0, "function", "GoError: socket.send: the socket is closed: ws.connect has returned"]`, got)
 }

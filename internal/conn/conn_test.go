@@ -335,6 +335,12 @@ func TestWriteQueueIsBounded(t *testing.T) {
 	assert.Positive(t, c.Buffered())
 }
 
+func TestURLWithoutHostIsRefusedBeforeDialling(t *testing.T) {
+	t.Parallel()
+	_, _, err := conn.Dial(context.Background(), conn.Target{URL: "ws:///path"}, conn.Options{}, func() {})
+	require.ErrorContains(t, err, `websocket: url "ws:///path" has no host`)
+}
+
 func TestDialErrorWithoutServer(t *testing.T) {
 	t.Parallel()
 	_, hs, err := conn.Dial(context.Background(), conn.Target{URL: "ws://127.0.0.1:1/"}, conn.Options{}, func() {})

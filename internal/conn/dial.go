@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -68,6 +69,9 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 	if err := opts.validate(); err != nil {
 		return nil, Handshake{}, err
 	}
+	if u, err := url.Parse(t.URL); err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host == "" {
+		return nil, Handshake{}, fmt.Errorf("websocket: url %q has no host", t.URL)
+	}
 	opts = opts.withDefaults()
 
 	watch := &dialWatch{dial: netDialer(t.Dialer)}
@@ -81,9 +85,9 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 		WriteBufferPool:   writeBufferPool,
 	}
 
+	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
 	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
 	defer cancel()
-	hs := Handshake{Start: time.Now()}
 	// gorilla only honours the context's deadline once TCP is up: a
 	// cancelled context must close the connection to end the handshake.
 	stopWatch := context.AfterFunc(hctx, watch.abort)

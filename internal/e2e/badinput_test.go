@@ -371,7 +371,7 @@ func TestBadInputSocketAPI(t *testing.T) {
 	for name, pattern := range map[string]string{
 		"url-http":    `malformed ws or wss URL`,
 		"url-words":   `malformed ws or wss URL`,
-		"url-no-host": `lookup : no such host`,
+		"url-no-host": `websocket: url "ws://" has no host`,
 		"url-refused": `connection refused`,
 	} {
 		r := tries[name]
