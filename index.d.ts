@@ -8,7 +8,7 @@
 // JavaScript. types/typings_test.go checks, against the real modules, that
 // every name declared here exists and that every name the modules expose is
 // declared here; types/usage.ts is type-checked against it (see
-// docs/usage.md, "TypeScript").
+// README.md, "TypeScript").
 //
 // Every member ends with a semicolon: the checker's parser relies on it.
 
