@@ -11,6 +11,7 @@ import (
 	"go.k6.io/k6/js/common"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/params"
 )
 
 // maxCloseReason is the longest close reason, in UTF-8 bytes, that fits a
@@ -92,7 +93,7 @@ func (m *module) setHandler(s *socket, t eventType, v sobek.Value) {
 	}
 	fn, ok := sobek.AssertFunction(v)
 	if !ok {
-		throwf(m.rt, "WebSocket.on%s must be a function or null, got %s", eventNames[t], describe(v))
+		throwf(m.rt, "WebSocket.on%s must be a function or null, got %s", eventNames[t], params.Describe(v))
 	}
 	s.listeners.setHandler(t, v, fn)
 }
@@ -103,7 +104,7 @@ func (m *module) addEventListener(c sobek.FunctionCall) sobek.Value {
 	fn, ok := sobek.AssertFunction(c.Argument(1))
 	if !ok {
 		throwf(m.rt, "WebSocket.addEventListener: the listener for event type %q must be a function, got %s",
-			name, describe(c.Argument(1)))
+			name, params.Describe(c.Argument(1)))
 	}
 	t, known := eventTypeOf(name)
 	if !known {
@@ -156,7 +157,7 @@ func (m *module) messageData(v sobek.Value) (binary bool, data []byte) {
 		return true, cloneBytes(view)
 	}
 	throwf(m.rt, "WebSocket.send: data must be a string, an ArrayBuffer, an ArrayBufferView "+
-		"(a typed array or a DataView) or a Blob, got %s", describe(v))
+		"(a typed array or a DataView) or a Blob, got %s", params.Describe(v))
 	return false, nil
 }
 

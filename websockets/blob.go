@@ -10,6 +10,8 @@ import (
 
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
+
+	"github.com/loadkit/xk6-ws/internal/params"
 )
 
 // streamChunk is the largest chunk a Blob's stream hands out at once.
@@ -75,7 +77,7 @@ func (m *module) blobOf(this sobek.Value, what string) *blob {
 	if b, ok := native[*blob](this, m.blobKey); ok {
 		return b
 	}
-	throwf(m.rt, "TypeError: Blob.%s called on %s, which is not a Blob", what, describe(this))
+	throwf(m.rt, "TypeError: Blob.%s called on %s, which is not a Blob", what, params.Describe(this))
 	return nil
 }
 
@@ -88,7 +90,7 @@ func (m *module) blobOptions(v sobek.Value) (typ string, nativeEndings bool) {
 	obj, ok := v.(*sobek.Object)
 	if !ok {
 		throwf(m.rt, "TypeError: Blob: options must be an object such as {type: 'text/plain'}, got %s",
-			describe(v))
+			params.Describe(v))
 	}
 	if endings := obj.Get("endings"); endings != nil && !sobek.IsUndefined(endings) {
 		switch e := endings.String(); e {
@@ -125,7 +127,7 @@ func (m *module) blobParts(v sobek.Value, nativeEndings bool) []byte {
 	items, ok := m.sequence(v)
 	if !ok {
 		throwf(m.rt, "TypeError: Blob: blobParts must be an array (or another iterable) of strings, "+
-			"ArrayBuffers, ArrayBufferViews and Blobs, got %s", describe(v))
+			"ArrayBuffers, ArrayBufferViews and Blobs, got %s", params.Describe(v))
 	}
 	var data []byte
 	for _, item := range items {

@@ -16,8 +16,6 @@ import (
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
-
-	"github.com/loadkit/xk6-ws/internal/params"
 )
 
 // RootModule is the global module object: it makes one instance per VU.
@@ -185,22 +183,4 @@ func inherits(obj, proto *sobek.Object) bool {
 		}
 	}
 	return false
-}
-
-// describe names the type of v for error messages, as params.Describe does,
-// but without exporting objects, which would run their getters.
-func describe(v sobek.Value) string {
-	obj, ok := v.(*sobek.Object)
-	if !ok {
-		return params.Describe(v)
-	}
-	if _, isFn := sobek.AssertFunction(obj); isFn {
-		return "function"
-	}
-	if ctor, ok := obj.Get("constructor").(*sobek.Object); ok {
-		if name := ctor.Get("name"); name != nil && name.String() != "" {
-			return name.String()
-		}
-	}
-	return "object"
 }

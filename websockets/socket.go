@@ -142,7 +142,7 @@ func parseArguments(rt *sobek.Runtime, state *lib.State, call sobek.ConstructorC
 // host and no fragment.
 func parseURL(v sobek.Value) (string, error) {
 	if common.IsNullish(v) {
-		return "", fmt.Errorf("WebSocket: url is required, got %s", describe(v))
+		return "", fmt.Errorf("WebSocket: url is required, got %s", params.Describe(v))
 	}
 	raw := v.String()
 	u, err := url.Parse(raw)
@@ -187,7 +187,7 @@ func (m *module) socketOf(this sobek.Value, what string) *socket {
 	if s, ok := native[*socket](this, m.socketKey); ok {
 		return s
 	}
-	throwf(m.rt, "TypeError: WebSocket.%s called on %s, which is not a WebSocket", what, describe(this))
+	throwf(m.rt, "TypeError: WebSocket.%s called on %s, which is not a WebSocket", what, params.Describe(this))
 	return nil
 }
 
