@@ -197,12 +197,10 @@ func (c *Conn) Send(binary bool, data []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	switch {
-	case c.wclosed:
-		return ErrClosed
-	case c.closeQueued:
-		return ErrClosing
-	case c.buffered > 0 && c.buffered+int64(len(data)) > int64(c.opts.WriteQueueBytes):
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	if c.buffered > 0 && c.buffered+int64(len(data)) > int64(c.opts.WriteQueueBytes) {
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
@@ -221,13 +219,21 @@ func (c *Conn) Ping() error {
 
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	c.enqueueWriteLocked(outbound{kind: websocket.PingMessage, data: []byte(id)})
+	return nil
+}
+
+// writableLocked tells why nothing more may be queued, if so.
+func (c *Conn) writableLocked() error {
 	switch {
 	case c.wclosed:
 		return ErrClosed
 	case c.closeQueued:
 		return ErrClosing
 	}
-	c.enqueueWriteLocked(outbound{kind: websocket.PingMessage, data: []byte(id)})
 	return nil
 }
 
