@@ -24,13 +24,14 @@ const maxCloseReason = 123
 // maxTimerMs is the longest delay setTimeout and setInterval accept, in ms.
 const maxTimerMs = float64(math.MaxInt64 / int64(time.Millisecond))
 
-// socketMethods are the methods of Socket objects. They live on one
-// prototype per VU, so that a socket costs one small object, not a function
-// object per method: that is most of what an idle k6/ws socket costs.
-var socketMethods = []struct { //nolint:gochecknoglobals // a constant table
+// socketMethod is a method of Socket objects.
+type socketMethod struct {
 	name string
 	call func(s *socket, args []sobek.Value) error
-}{
+}
+
+// socketMethods are the methods of Socket objects.
+var socketMethods = [...]socketMethod{ //nolint:gochecknoglobals // a constant table
 	{"on", func(s *socket, a []sobek.Value) error { s.on(arg(a, 0), arg(a, 1)); return nil }},
 	{"send", func(s *socket, a []sobek.Value) error { return s.send(arg(a, 0)) }},
 	{"sendBinary", func(s *socket, a []sobek.Value) error { return s.sendBinary(a...) }},
@@ -49,31 +50,98 @@ func arg(args []sobek.Value, i int) sobek.Value {
 }
 
 // socketPrototype returns the VU's prototype of Socket objects, making it on
-// first use. Its methods find their socket through this.
+// first use.
+//
+// Its methods are accessors. Read on an open socket, a method is a function
+// bound to that socket, made the first time the script reads it and kept by
+// the socket, so that it also works detached, as in k6:
+// socket.setInterval(socket.ping, 1000) or const { send } = socket. A socket
+// costs one small object plus one function per method the script reads,
+// never one per method it has. Read on a socket whose ws.connect has
+// returned, a method throws that the socket is closed; read on anything else
+// (the prototype itself), it finds its socket through this when called, and
+// throws a TypeError when this is not an open Socket.
 func (mi *moduleInstance) socketPrototype() *sobek.Object {
 	if mi.proto != nil {
 		return mi.proto
 	}
 	rt := mi.vu.Runtime()
 	mi.proto = rt.NewObject()
-	for _, m := range socketMethods {
-		call := m.call
-		name := m.name
-		fn := func(fc sobek.FunctionCall) sobek.Value {
+	for i := range socketMethods {
+		m := &socketMethods[i]
+		closed := rt.ToValue(func(sobek.FunctionCall) sobek.Value {
+			common.Throw(rt, m.closedError())
+			return nil
+		})
+		unbound := rt.ToValue(func(fc sobek.FunctionCall) sobek.Value {
 			s := mi.sockets[fc.This]
 			if s == nil {
-				common.Throw(rt, fmt.Errorf("socket.%s: the socket is closed: ws.connect has returned", name))
+				mi.throwNotSocket(m, fc.This)
 			}
-			if err := call(s, fc.Arguments); err != nil {
-				common.Throw(rt, err)
+			return mi.invoke(s, m, fc.Arguments)
+		})
+		getter := rt.ToValue(func(fc sobek.FunctionCall) sobek.Value {
+			if s := mi.sockets[fc.This]; s != nil {
+				return mi.bound(s, i)
 			}
-			return sobek.Undefined()
-		}
-		if err := mi.proto.Set(name, fn); err != nil {
+			if mi.isSocket(fc.This) {
+				return closed
+			}
+			return unbound
+		})
+		if err := mi.proto.DefineAccessorProperty(m.name, getter, nil, sobek.FLAG_TRUE, sobek.FLAG_TRUE); err != nil {
 			common.Throw(rt, fmt.Errorf("building the Socket prototype: %w", err))
 		}
 	}
 	return mi.proto
+}
+
+// bound returns method i bound to s, making it on first use.
+func (mi *moduleInstance) bound(s *socket, i int) sobek.Value {
+	if s.methods == nil {
+		s.methods = make([]sobek.Value, len(socketMethods))
+	}
+	if fn := s.methods[i]; fn != nil {
+		return fn
+	}
+	m := &socketMethods[i]
+	fn := mi.vu.Runtime().ToValue(func(fc sobek.FunctionCall) sobek.Value {
+		return mi.invoke(s, m, fc.Arguments)
+	})
+	s.methods[i] = fn
+	return fn
+}
+
+// invoke calls m on s, unless ws.connect has returned for s.
+func (mi *moduleInstance) invoke(s *socket, m *socketMethod, args []sobek.Value) sobek.Value {
+	rt := mi.vu.Runtime()
+	if mi.sockets[s.obj] != s {
+		common.Throw(rt, m.closedError())
+	}
+	if err := m.call(s, args); err != nil {
+		common.Throw(rt, err)
+	}
+	return sobek.Undefined()
+}
+
+// isSocket reports whether v is a Socket object of this VU, open or not.
+func (mi *moduleInstance) isSocket(v sobek.Value) bool {
+	obj, ok := v.(*sobek.Object)
+	return ok && obj != mi.proto && obj.Prototype() == mi.proto
+}
+
+// throwNotSocket throws the TypeError of m called on this, which is not an
+// open Socket.
+func (mi *moduleInstance) throwNotSocket(m *socketMethod, this sobek.Value) {
+	rt := mi.vu.Runtime()
+	if mi.isSocket(this) {
+		common.Throw(rt, m.closedError())
+	}
+	panic(rt.NewTypeError("socket.%s called on %s, which is not a Socket", m.name, params.Describe(this)))
+}
+
+func (m *socketMethod) closedError() error {
+	return fmt.Errorf("socket.%s: the socket is closed: ws.connect has returned", m.name)
 }
 
 // on adds handler to the handlers of event. Like k6, it ignores a handler

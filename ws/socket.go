@@ -32,6 +32,9 @@ type socket struct {
 	sess *metrics.Session
 	wake <-chan struct{}
 	obj  *sobek.Object
+	// methods are the socket's methods bound to it, by their index in
+	// socketMethods; nil until the script reads one.
+	methods []sobek.Value
 
 	handlers map[string][]sobek.Callable
 	timers   timers
