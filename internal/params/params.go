@@ -56,9 +56,9 @@ func Parse(rt *sobek.Runtime, state *lib.State, v sobek.Value, api API) (Params,
 	if state.CookieJar != nil {
 		p.Options.Jar = state.CookieJar
 	}
-	if ua := state.Options.UserAgent; ua.Valid && ua.String != "" {
-		p.Options.Header.Set("User-Agent", ua.String)
-	}
+	// k6's default userAgent is an option that is not Valid: like k6, send
+	// the value whether set or default, and send none when it is empty.
+	p.Options.Header.Set("User-Agent", state.Options.UserAgent.String)
 	if common.IsNullish(v) {
 		return p, nil
 	}

@@ -1,0 +1,41 @@
+package websockets
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"gopkg.in/guregu/null.v3"
+)
+
+// The User-Agent of the handshake is k6's userAgent option, set or default,
+// unless params.headers has one; an empty option sends none, as in k6.
+func TestHandshakeUserAgent(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		option  null.String
+		headers string
+		want    string
+	}{
+		// k6 holds its default (`Grafana k6/VERSION`) as an option that is not Valid.
+		{"k6's default", null.NewString("Grafana k6/1.8.1", false), `{}`, "Grafana k6/1.8.1"},
+		{"set", null.StringFrom("custom/2"), `{}`, "custom/2"},
+		{"headers win", null.StringFrom("custom/2"), `{"User-Agent": "mine"}`, "mine"},
+		{"empty sends none", null.StringFrom(""), `{}`, "none"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.vu.State.Options.UserAgent = tc.option
+			e.mustRun(`
+				const ws = new WebSocket(WS_URL + "/headers", null, {headers: ` + tc.headers + `});
+				ws.onmessage = (ev) => {
+					const ua = JSON.parse(ev.data).headers["User-Agent"];
+					globalThis.ua = ua === undefined ? "none" : ua;
+					ws.close();
+				};`)
+			assert.Equal(t, tc.want, e.get("ua"))
+		})
+	}
+}
