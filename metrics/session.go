@@ -7,6 +7,13 @@
 // per FlushInterval, and always at the end of the session, as one sample
 // container whose counter samples may carry a value above 1. Every trend value
 // (ws_ping) is a sample of its own, sent in the same container.
+//
+// Every session gives one sample each of ws_sessions, ws_connecting and
+// ws_session_duration, or none. It counts when its opening handshake ended,
+// successful or not, while the VU's context had not: Handshook then emits
+// ws_sessions and ws_connecting, and End emits ws_session_duration, even once
+// the test is over. A handshake cut off by the end of the test, or a connect
+// attempted after it, is an interruption, not a session: it emits nothing.
 package metrics
 
 import (
@@ -16,6 +23,8 @@ import (
 	"time"
 
 	k6metrics "go.k6.io/k6/metrics"
+
+	"github.com/loadkit/xk6-ws/internal/vuctx"
 )
 
 // FlushInterval is the longest time coalesced message counters wait before
@@ -39,6 +48,21 @@ type Handshake struct {
 	RemoteAddr net.Addr
 }
 
+// phase is where a Session stands.
+type phase int
+
+const (
+	// handshaking: the opening handshake has not ended yet.
+	handshaking phase = iota
+	// counted: ws_sessions and ws_connecting were emitted.
+	counted
+	// interrupted: the VU's context ended before the handshake did; the
+	// session emits nothing.
+	interrupted
+	// ended: End was called; the session emits nothing more.
+	ended
+)
+
 // Session records the metrics of one WebSocket session.
 type Session struct {
 	ctx        context.Context //nolint:containedctx // the VU's context, checked on every push
@@ -52,7 +76,7 @@ type Session struct {
 	sent      float64
 	received  float64
 	pings     []k6metrics.Sample
-	ended     bool
+	phase     phase
 }
 
 // NewSession starts recording a session that began at start. tags are the
@@ -76,9 +100,20 @@ func NewSession(
 // Tags returns the session's tags and metadata as they stand.
 func (s *Session) Tags() k6metrics.TagsAndMeta { return s.tags }
 
-// Handshook records the end of the opening handshake, successful or not: it
-// completes the session's tags and emits ws_sessions and ws_connecting.
-func (s *Session) Handshook(h Handshake, connecting time.Duration) {
+// Handshook records the end of the opening handshake, successful or not, and
+// reports whether the session counts. When the VU's context has not ended
+// (see vuctx.Ended), it completes the session's tags and emits ws_sessions
+// and ws_connecting. Otherwise the handshake was cut off by the end of the
+// test, or began after it: it returns false, and the session emits nothing,
+// End included. Calls after the first emit nothing.
+func (s *Session) Handshook(h Handshake, connecting time.Duration) bool {
+	if s.phase != handshaking {
+		return s.phase == counted
+	}
+	if vuctx.Ended(s.ctx) {
+		s.phase = interrupted
+		return false
+	}
 	if h.RemoteAddr != nil {
 		if ip, _, err := net.SplitHostPort(h.RemoteAddr.String()); err == nil {
 			s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagIP, ip)
@@ -88,7 +123,7 @@ func (s *Session) Handshook(h Handshake, connecting time.Duration) {
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagStatus, strconv.Itoa(h.Status))
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagSubproto, h.Subprotocol)
 	}
-	s.push(k6metrics.ConnectedSamples{
+	pushed := s.push(k6metrics.ConnectedSamples{
 		Samples: []k6metrics.Sample{
 			s.sample(s.builtin.WSSessions, s.start, 1),
 			s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
@@ -96,6 +131,12 @@ func (s *Session) Handshook(h Handshake, connecting time.Duration) {
 		Tags: s.tags.Tags,
 		Time: s.start,
 	}, false)
+	if !pushed { // the VU's context ended while waiting for room in k6's channel
+		s.phase = interrupted
+		return false
+	}
+	s.phase = counted
+	return true
 }
 
 // MessageSent counts one data message written by the script.
@@ -116,21 +157,23 @@ func (s *Session) Ping(rtt time.Duration, at time.Time) {
 	s.maybeFlush(at)
 }
 
-// End flushes what is pending and emits ws_session_duration. It also does so
-// when the VU's context is already over, so that sessions cut by the end of
-// the test are measured too. Calls after the first do nothing.
+// End flushes what is pending and emits ws_session_duration, if the session
+// counts (see Handshook). It also does so when the VU's context is already
+// over, so that sessions cut by the end of the test are measured too. Calls
+// after the first do nothing.
 func (s *Session) End(now time.Time) {
-	if s.ended {
+	if s.phase != counted {
+		s.phase = ended
 		return
 	}
-	s.ended = true
+	s.phase = ended
 	samples := s.pending(now)
 	samples = append(samples, s.sample(s.builtin.WSSessionDuration, s.start, k6metrics.D(now.Sub(s.start))))
 	s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, true)
 }
 
 func (s *Session) maybeFlush(now time.Time) {
-	if now.Sub(s.lastFlush) < FlushInterval || s.ctx.Err() != nil {
+	if s.phase != counted || now.Sub(s.lastFlush) < FlushInterval || s.ctx.Err() != nil {
 		return // once the VU is done, End sends what is pending
 	}
 	if samples := s.pending(now); len(samples) > 0 {
@@ -163,25 +206,31 @@ func (s *Session) sample(m *k6metrics.Metric, t time.Time, v float64) k6metrics.
 	}
 }
 
-// push sends c to k6. While the VU runs it behaves like k6's own modules:
-// nothing is sent once the context is over. final pushes are sent anyway,
-// waiting a bounded time for room in the channel.
-func (s *Session) push(c k6metrics.ConnectedSamples, final bool) {
+// push sends c to k6 and reports whether it did. While the VU runs it
+// behaves like k6's own modules: nothing is sent once the context is over.
+// final pushes are sent anyway, waiting a bounded time for room in the
+// channel. Without a sink, nothing is sent and every push counts as done.
+func (s *Session) push(c k6metrics.ConnectedSamples, final bool) bool {
 	if s.sink == nil {
-		return
+		return true
 	}
-	if k6metrics.PushIfNotDone(s.ctx, s.sink, c) || !final {
-		return
+	if k6metrics.PushIfNotDone(s.ctx, s.sink, c) {
+		return true
+	}
+	if !final {
+		return false
 	}
 	select {
 	case s.sink <- c:
-		return
+		return true
 	default:
 	}
 	timer := time.NewTimer(finalPushTimeout)
 	defer timer.Stop()
 	select {
 	case s.sink <- c:
+		return true
 	case <-timer.C:
+		return false
 	}
 }

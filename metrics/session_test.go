@@ -88,6 +88,8 @@ func TestCountersAreCoalescedUntilTheFlushInterval(t *testing.T) {
 	f := newFixture()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
+	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
+	require.Len(t, f.containers(), 1, "ws_sessions and ws_connecting")
 	for i := range 100 {
 		s.MessageSent(start.Add(time.Duration(i) * time.Millisecond))
 	}
@@ -109,15 +111,16 @@ func TestEndFlushesAndEmitsDurationOnce(t *testing.T) {
 	f := newFixture()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
+	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
 	s.MessageSent(start)
 	s.Ping(3*time.Millisecond, start)
 	s.End(start.Add(2 * time.Second))
 	s.End(start.Add(3 * time.Second))
 
 	got := f.containers()
-	require.Len(t, got, 1)
+	require.Len(t, got, 2, "the handshake's samples, then End's")
 	names := map[string]float64{}
-	for _, sample := range got[0].GetSamples() {
+	for _, sample := range got[1].GetSamples() {
 		names[sample.Metric.Name] = sample.Value
 	}
 	assert.InDelta(t, 2000.0, names[k6metrics.WSSessionDurationName], 1e-9)
@@ -131,6 +134,8 @@ func TestEndIsEmittedAfterTheContextIsOver(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	start := time.Now()
 	s := metrics.NewSession(ctx, f.sink, f.builtin, f.system, f.tags, start)
+	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
+	require.Len(t, f.containers(), 1, "ws_sessions and ws_connecting")
 	cancel()
 	s.MessageSent(start.Add(2 * metrics.FlushInterval))
 	assert.Empty(t, f.containers(), "once the VU is done, counters wait for End")
@@ -144,7 +149,7 @@ func TestNilSinkIsIgnored(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	s := metrics.NewSession(context.Background(), nil, f.builtin, f.system, f.tags, time.Now())
-	s.Handshook(metrics.Handshake{Status: 101}, 0)
+	assert.True(t, s.Handshook(metrics.Handshake{Status: 101}, 0))
 	s.End(time.Now())
 	assert.Equal(t, "ws://x/", s.Tags().Tags.Map()["url"])
 }
@@ -161,6 +166,7 @@ func BenchmarkMessagesReceived(b *testing.B) {
 	}()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
+	s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

@@ -8,6 +8,7 @@ import (
 	"github.com/grafana/sobek"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/vuctx"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -84,11 +85,24 @@ func (s *socket) step() error {
 // context is not over.
 func (s *socket) live() bool { return !s.failed && s.ctx.Err() == nil }
 
-// handshook handles the end of the opening handshake.
+// handshook handles the end of the opening handshake. A handshake that
+// ended after the VU's context did is an interruption: no listener runs and
+// no metric counts it (see metrics.Session.Handshook), and it returns once
+// the context is done, so that k6 does not count the iteration as complete
+// and start another.
 func (s *socket) handshook(res *dialResult) error {
 	hs := res.hs
-	s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol, RemoteAddr: hs.RemoteAddr},
-		hs.Duration)
+	counts := s.session.Handshook(
+		metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol, RemoteAddr: hs.RemoteAddr}, hs.Duration)
+	if !counts {
+		s.finish()
+		if res.conn != nil {
+			res.conn.Abort(conn.CloseGoingAway)
+			<-res.conn.Done()
+		}
+		vuctx.AwaitDone(s.ctx)
+		return nil
+	}
 	if res.err != nil {
 		cause := res.err
 		if s.abandoned {
@@ -110,7 +124,8 @@ func (s *socket) handshook(res *dialResult) error {
 
 // fail ends a socket whose connection never opened: an error event, then a
 // close event with code 1006. As in k6/ws, the session that ws_sessions
-// counted also gets its ws_session_duration (stock k6/websockets omits it).
+// counted also gets its ws_session_duration (stock k6/websockets omits it);
+// fail is only for sessions that count.
 func (s *socket) fail(cause error, at time.Time) error {
 	s.finish()
 	s.session.End(at)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/vuctx"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -39,13 +40,24 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		start = time.Now()
 	}
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
-	sess.Handshook(metrics.Handshake{
+	counts := sess.Handshook(metrics.Handshake{
 		Status:      hs.Status,
 		Subprotocol: hs.Subprotocol,
 		RemoteAddr:  hs.RemoteAddr,
 	}, hs.Duration)
 	defer func() { sess.End(time.Now()) }()
 
+	if !counts {
+		// The VU's context ended during the handshake or before it: the
+		// iteration is over. Return once its context is done, so that k6
+		// does not count it as complete and start another.
+		if c != nil {
+			c.Abort(conn.CloseGoingAway)
+			waitGone(c, state.Logger)
+			err = fmt.Errorf("websocket handshake interrupted: %w", errInterrupted)
+		}
+		vuctx.AwaitDone(ctx)
+	}
 	if err != nil {
 		if state.Options.Throw.Bool {
 			return nil, fmt.Errorf("ws.connect: %w", err)

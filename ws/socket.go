@@ -113,13 +113,21 @@ func (s *socket) fail(err error) error {
 }
 
 // waitGone waits, bounded, until the connection's goroutines have returned.
-func (s *socket) waitGone() {
+func (s *socket) waitGone() { waitGone(s.conn, s.vu.State().Logger) }
+
+// warner is the part of the VU's logger that waitGone uses.
+type warner interface {
+	Warnf(format string, args ...any)
+}
+
+// waitGone waits, bounded, until c's goroutines have returned.
+func waitGone(c *conn.Conn, logger warner) {
 	bound := time.NewTimer(goneWait)
 	defer bound.Stop()
 	select {
-	case <-s.conn.Done():
+	case <-c.Done():
 	case <-bound.C:
-		s.vu.State().Logger.Warnf("ws: the connection was not torn down within %s", goneWait)
+		logger.Warnf("ws: the connection was not torn down within %s", goneWait)
 	}
 }
 

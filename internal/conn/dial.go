@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/loadkit/xk6-ws/internal/vuctx"
 )
 
 // maxHandshakeBody bounds how much of a refused handshake's body is kept.
@@ -170,16 +172,23 @@ func tlsConfig(base *tls.Config) *tls.Config {
 }
 
 // handshakeError explains why the handshake failed, keeping gorilla's error
-// in the chain.
+// in the chain. When ctx, the VU's, has ended, the failure is an
+// interruption, not a timeout: past ctx's deadline the connection's deadline
+// (which gorilla sets from hctx, inheriting ctx's when it is earlier) fails
+// the handshake a moment before ctx's own timer cancels it.
 func handshakeError(ctx, hctx context.Context, err error, hs Handshake, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, websocket.ErrBadHandshake) && hs.Status != 0:
 		return fmt.Errorf("%w: the server answered %d %s instead of 101 Switching Protocols",
 			err, hs.Status, http.StatusText(hs.Status))
-	case ctx.Err() == nil && (errors.Is(hctx.Err(), context.DeadlineExceeded) || isTimeout(err)):
+	case vuctx.Ended(ctx):
+		cause := context.Cause(ctx)
+		if cause == nil { // the deadline passed; ctx's timer has not fired yet
+			cause = context.DeadlineExceeded
+		}
+		return fmt.Errorf("websocket handshake interrupted: %w", cause)
+	case errors.Is(hctx.Err(), context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Errorf("websocket handshake timed out after %s (handshakeTimeout): %w", timeout, err)
-	case ctx.Err() != nil:
-		return fmt.Errorf("websocket handshake interrupted: %w", context.Cause(ctx))
 	default:
 		return err //nolint:wrapcheck // gorilla's and the dialer's errors are what k6 scripts see today
 	}

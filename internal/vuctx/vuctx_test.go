@@ -1,0 +1,59 @@
+package vuctx_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+
+	"github.com/loadkit/xk6-ws/internal/vuctx"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// pastDeadline is a context whose deadline has passed while it is not done
+// yet, as k6's iteration context is until its timer fires.
+type pastDeadline struct {
+	context.Context //nolint:containedctx // the context it reports on
+	deadline        time.Time
+}
+
+func (c pastDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func TestEnded(t *testing.T) {
+	t.Parallel()
+	assert.False(t, vuctx.Ended(context.Background()), "no deadline, not done")
+
+	future, cancelFuture := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelFuture()
+	assert.False(t, vuctx.Ended(future), "deadline ahead")
+
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.True(t, vuctx.Ended(done), "cancelled")
+
+	passed := pastDeadline{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond)}
+	assert.True(t, vuctx.Ended(passed), "deadline passed, not done yet")
+}
+
+func TestAwaitDoneWaitsForTheCancellation(t *testing.T) {
+	t.Parallel()
+	base, cancel := context.WithCancel(context.Background())
+	ctx := pastDeadline{Context: base, deadline: time.Now().Add(-time.Millisecond)}
+	timer := time.AfterFunc(20*time.Millisecond, cancel) // as k6's timer does, a moment after the deadline
+	defer timer.Stop()
+	vuctx.AwaitDone(ctx)
+	assert.Error(t, ctx.Err(), "AwaitDone returns once the context is done")
+}
+
+func TestAwaitDoneReturnsAtOnceWhileTheVURuns(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	vuctx.AwaitDone(ctx) // a wait here would hang the test until its timeout
+	assert.NoError(t, ctx.Err())
+}
