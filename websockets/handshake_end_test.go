@@ -1,0 +1,132 @@
+package websockets
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The end of the test during a handshake, or before new WebSocket(), is an
+// interruption: no listener runs, no session is counted (no ws_sessions,
+// ws_connecting or ws_session_duration), and the socket is done once the
+// VU's context is.
+
+// silentListener accepts TCP connections on 127.0.0.1 and never answers
+// them; accepted is closed on the first. It returns its ws:// URL.
+func silentListener(t *testing.T) (url string, accepted <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	first := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		var once sync.Once
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			once.Do(func() { close(first) })
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "ws://" + ln.Addr().String() + "/", first
+}
+
+// pastDeadline is k6's iteration context at the end of a scenario: its
+// deadline has passed a moment before its timer cancels it. Here the moment
+// is stretched to make it observable.
+type pastDeadline struct {
+	context.Context //nolint:containedctx // the context that is cancelled later
+	deadline        time.Time
+}
+
+func (c pastDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// endingVUContext gives e's VU a context whose deadline passes after
+// deadline, and which is cancelled after a further gap.
+func endingVUContext(e *env, deadline, gap time.Duration) context.Context {
+	base, cancel := context.WithTimeout(context.Background(), deadline+gap)
+	e.t.Cleanup(cancel)
+	ctx := pastDeadline{Context: base, deadline: time.Now().Add(deadline)}
+	e.vu.VU.CtxField = ctx
+	return ctx
+}
+
+const openAndLog = `
+	globalThis.log = [];
+	const ws = new WebSocket(URL, null, {handshakeTimeout: "60s"});
+	ws.onopen = () => log.push("open");
+	ws.onerror = (e) => log.push("error: " + e.error);
+	ws.onclose = () => log.push("close");
+`
+
+func TestWebSocketAfterTheEndCountsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.vu.CancelContext()
+	e.set("URL", e.srv.URL()+"/echo")
+	e.mustRun(openAndLog)
+	assert.Empty(t, e.get("log"), "no listener runs")
+	assert.Empty(t, e.samples(), "no sample at all")
+}
+
+func TestWebSocketHandshakeCutOffByTheEndCountsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	url, accepted := silentListener(t)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		<-accepted
+		e.vu.CancelContext()
+	})
+	e.set("URL", url)
+	e.mustRun(openAndLog)
+	wg.Wait()
+	assert.Empty(t, e.get("log"), "no listener runs")
+	assert.Empty(t, e.samples(), "no sample at all")
+}
+
+// TestWebSocketHandshakePastTheVUDeadlineIsAnInterruption: the VU's
+// deadline passes during a handshake that handshakeTimeout allows a minute:
+// that is the end of the test, not a timeout, and the iteration ends once
+// the VU's context is done, not as soon as the deadline passed.
+func TestWebSocketHandshakePastTheVUDeadlineIsAnInterruption(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := endingVUContext(e, 100*time.Millisecond, 500*time.Millisecond)
+	e.set("URL", e.srv.URL()+"/hang")
+	e.mustRun(openAndLog)
+	require.Error(t, ctx.Err(), "the iteration ends once the VU's context is done")
+	assert.Empty(t, e.get("log"), "no listener runs: no timeout error")
+	assert.Empty(t, e.samples(), "no sample at all")
+}
+
+func TestWebSocketPastTheVUDeadlineCountsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := endingVUContext(e, 0, 300*time.Millisecond)
+	e.set("URL", e.srv.URL()+"/echo")
+	e.mustRun(openAndLog)
+	require.Error(t, ctx.Err(), "the iteration ends once the VU's context is done")
+	assert.Empty(t, e.get("log"), "no listener runs")
+	assert.Empty(t, e.samples(), "no sample at all")
+}
