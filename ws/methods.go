@@ -123,7 +123,8 @@ func (mi *moduleInstance) invoke(s *socket, m *socketMethod, args []sobek.Value)
 	return sobek.Undefined()
 }
 
-// isSocket reports whether v is a Socket object of this VU, open or not.
+// isSocket reports whether v was made as a Socket of this VU, open or not:
+// its prototype is the VU's Socket prototype.
 func (mi *moduleInstance) isSocket(v sobek.Value) bool {
 	obj, ok := v.(*sobek.Object)
 	return ok && obj != mi.proto && obj.Prototype() == mi.proto
@@ -139,6 +140,8 @@ func (mi *moduleInstance) throwNotSocket(m *socketMethod, this sobek.Value) {
 	panic(rt.NewTypeError("socket.%s called on %s, which is not a Socket", m.name, params.Describe(this)))
 }
 
+// closedError is the error of m called once its socket's ws.connect has
+// returned.
 func (m *socketMethod) closedError() error {
 	return fmt.Errorf("socket.%s: the socket is closed: ws.connect has returned", m.name)
 }
