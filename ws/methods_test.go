@@ -24,7 +24,8 @@ func TestDetachedPingRunsAsInterval(t *testing.T) {
 		});
 		JSON.stringify([pongs, errors])`)
 	assert.Equal(t, `[3,[]]`, got)
-	assert.Equal(t, 3, wstest.Count(h.Collected(), "ws_ping"))
+	// Pings sent before close() may be answered after it: those count too.
+	assert.GreaterOrEqual(t, wstest.Count(h.Collected(), "ws_ping"), 3, "each pong is a ws_ping")
 }
 
 func TestDestructuredSendAndOn(t *testing.T) {
