@@ -36,15 +36,30 @@ func (l *streamLives) begin(vu modules.VU) *streamLife {
 	if l.life == nil || l.life.ctx.Err() != nil {
 		life := newStreamLife()
 		if sub := vu.Events().Global; sub != nil {
-			id, events := sub.Subscribe(k6EventTestEnd, k6EventExit)
-			go func() {
-				ev, ok := <-events
-				life.stopAll(errTestEnded)
-				if ok && ev.Done != nil {
-					ev.Done()
-				}
-				sub.Unsubscribe(id)
-			}()
+			life.keep = func() func() {
+				id, events := sub.Subscribe(k6EventTestEnd, k6EventExit)
+				quit := make(chan struct{})
+				go func() {
+					// k6 waits for every event it sent to be acknowledged:
+					// the subscription ends (which closes events) before
+					// the acknowledgement, and whatever came meanwhile is
+					// acknowledged too.
+					select {
+					case ev, ok := <-events:
+						sub.Unsubscribe(id)
+						if ok {
+							life.stopAll(errTestEnded)
+							ev.Done()
+						}
+					case <-quit:
+						sub.Unsubscribe(id)
+					}
+					for ev := range events {
+						ev.Done()
+					}
+				}()
+				return sync.OnceFunc(func() { close(quit) })
+			}
 		}
 		l.life = life
 	}
@@ -61,9 +76,9 @@ func (l *streamLives) begin(vu modules.VU) *streamLife {
 //     the iteration's context is then cancelled with a cause other than the
 //     plain cancellation k6 uses when an iteration returns;
 //   - in any case at k6's TestEnd event, which comes after teardown and
-//     before the outputs stop: every stream still open is torn down with
-//     1001 and its ws_session_duration emitted before the event is
-//     acknowledged.
+//     before the outputs stop: every stream still open is closed with 1001
+//     (after the messages it has queued, within its closeTimeout) and its
+//     ws_session_duration emitted before the event is acknowledged.
 type streamLife struct {
 	ctx    context.Context //nolint:containedctx // the lifetime itself
 	cancel context.CancelCauseFunc
@@ -71,9 +86,15 @@ type streamLife struct {
 	wg sync.WaitGroup
 	// watched is the iteration context watched last (event loop only).
 	watched context.Context //nolint:containedctx // compared, never used
+	// keep, when k6 offers its events, starts a goroutine that stops the
+	// lifetime at the end of the test; the function it returns ends that
+	// goroutine. It runs while any stream is open, so that nothing of the
+	// extension is left running once every stream has closed.
+	keep func() (unkeep func())
 
 	mu      sync.Mutex
 	streams map[*wsStream]struct{} // streams whose session has not ended
+	unkeep  func()                 // ends the goroutine that keep started
 	stopped bool
 }
 
@@ -104,6 +125,9 @@ func (l *streamLife) add(s *wsStream) bool {
 	if l.stopped || l.ctx.Err() != nil {
 		return false
 	}
+	if len(l.streams) == 0 && l.keep != nil {
+		l.unkeep = l.keep()
+	}
 	l.streams[s] = struct{}{}
 	return true
 }
@@ -111,19 +135,27 @@ func (l *streamLife) add(s *wsStream) bool {
 // remove forgets a stream whose session has ended.
 func (l *streamLife) remove(s *wsStream) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.streams[s]; !ok {
+		return
+	}
 	delete(l.streams, s)
-	l.mu.Unlock()
+	if len(l.streams) == 0 && l.unkeep != nil {
+		l.unkeep()
+		l.unkeep = nil
+	}
 }
 
-// stopAll ends the lifetime: every connection is torn down with 1001 (the
-// connections watch the context), and once every goroutine of the streams
-// has returned, the sessions still open are ended. It runs when no
-// iteration of the VU runs any more.
+// stopAll ends the lifetime. It runs when no iteration of the VU runs any
+// more, as the script's side of the streams: every open connection starts
+// its closing handshake with 1001 (going away) after the messages already
+// queued, bounded by its closeTimeout; then the lifetime's context ends,
+// which gives up dials and waiting writes; once every goroutine of the
+// streams has returned, the sessions still open are ended.
 func (l *streamLife) stopAll(cause error) {
-	l.cancel(cause)
-	l.wg.Wait()
 	l.mu.Lock()
 	l.stopped = true
+	l.unkeep = nil // the goroutine that keep started is the caller
 	open := make([]*wsStream, 0, len(l.streams))
 	for s := range l.streams {
 		open = append(open, s)
@@ -131,15 +163,23 @@ func (l *streamLife) stopAll(cause error) {
 	clear(l.streams)
 	l.mu.Unlock()
 	for _, s := range open {
+		s.goAway()
+	}
+	for _, s := range open {
+		if s.conn != nil {
+			<-s.conn.Done()
+		}
+	}
+	l.cancel(cause)
+	l.wg.Wait()
+	for _, s := range open {
 		s.teardown()
 	}
 }
 
-// teardown ends the session of a stream whose connection the end of its
-// lifetime tore down, when no iteration will run to see it: the handshake
-// is recorded if the loop never took it, and the session lasts until the
-// connection's close event.
-func (s *wsStream) teardown() {
+// goAway takes the dial's outcome if the event loop never did, and starts
+// the closing handshake of the connection with 1001.
+func (s *wsStream) goAway() {
 	s.mu.Lock()
 	res := s.dialed
 	s.dialed = nil
@@ -150,6 +190,14 @@ func (s *wsStream) teardown() {
 			RemoteAddr: hs.RemoteAddr}, hs.Duration)
 		s.conn = res.conn
 	}
+	if s.conn != nil {
+		s.conn.Close(conn.CloseGoingAway, "")
+	}
+}
+
+// teardown ends the session of a stream that the end of its lifetime
+// closed: it lasted until the connection's close event.
+func (s *wsStream) teardown() {
 	at := time.Now()
 	if s.conn != nil {
 		<-s.conn.Done()
