@@ -425,3 +425,36 @@ func TestWebSocketError(t *testing.T) {
 		eq(new WebSocketError("m", { reason: "r" }).closeCode, 1000, "a reason without a code is 1000");
 	`)
 }
+
+func TestStreamWritesWaitForRoom(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// The peer never reads: once TCP's buffers and the 1 MiB write queue
+	// are full, writes wait (their promises stay pending, desiredSize
+	// drops below 0, ready is pending) instead of failing or growing
+	// memory; closing ends them all (the close handshake times out).
+	e.mustRun(`(async () => {
+		const wss = new WebSocketStream(WS_URL + "/slowread", { writeQueueBytes: 1 << 20, closeTimeout: "200ms" });
+		const { writable } = await wss.opened;
+		const writer = writable.getWriter();
+		const chunk = new Uint8Array(1 << 20);
+		const count = 64;
+		let queued = 0, rejected = 0;
+		const writes = [];
+		for (let i = 0; i < count; i++) {
+			writes.push(writer.write(chunk).then(() => { queued++; }, () => { rejected++; }));
+		}
+		assert(writer.desiredSize < 0, "writes wait for room: desiredSize " + writer.desiredSize);
+		let ready = false;
+		writer.ready.then(() => { ready = true; });
+		await Promise.resolve();
+		assert(!ready, "ready is pending while writes wait");
+		wss.close();
+		await Promise.all(writes);
+		eq(queued + rejected, count, "every write settled");
+		assert(rejected > 0, "the writes still waiting were rejected");
+		const closed = await wss.closed.then(() => "resolved", (err) => err);
+		eq(closed.closeCode, 1006, "the close handshake timed out");
+	})()`)
+	assert.Equal(t, 0, e.registered())
+}
