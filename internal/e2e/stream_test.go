@@ -357,3 +357,58 @@ func TestStreamModuleNames(t *testing.T) {
 	assert.Equal(t, int64(3), run.Server.Stats().Connections)
 	assert.Equal(t, 3, CountPoints(run.Points, metricDuration, nil), strconv.Itoa(3)+" sessions measured")
 }
+
+const stopScript = `
+import { WebSocketStream } from 'k6/x/websockets';
+import exec from 'k6/execution';
+
+export const options = {
+	scenarios: { s: { executor: 'constant-vus', vus: 2, duration: '1m' } },
+};
+
+let stream;
+let rounds = 0;
+
+export default async function () {
+	if (!stream) {
+		const wss = new WebSocketStream(__ENV.WS_URL + '/echo');
+		const { readable, writable } = await wss.opened;
+		stream = { reader: readable.getReader(), writer: writable.getWriter() };
+	}
+	await stream.writer.write('ping');
+	await stream.reader.read();
+	rounds++;
+	if (rounds === 20) {
+		console.log('STREAM-BUSY');
+		if (__ENV.ABORT && exec.vu.idInTest === 1) { exec.test.abort('the script gives up'); }
+	}
+}
+`
+
+// TestStreamStoppedBySignalOrAbort: streams busy when the test is
+// interrupted (SIGINT) or aborted (exec.test.abort()) are torn down; k6
+// ends with its usual exit code, long before the scenario's duration, and
+// each stream's session is measured once.
+func TestStreamStoppedBySignalOrAbort(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		opts Options
+		code int
+	}{
+		"SIGINT": {Options{Timeout: streamTimeout, Signal: &SignalAt{Output: "STREAM-BUSY"}}, 105},
+		"abort":  {Options{Timeout: streamTimeout, Env: map[string]string{"ABORT": "1"}}, 108},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run := RunK6Script(t, stopScript, tc.opts)
+			requireCleanRun(t, run, tc.code)
+			sessions := SumPoints(run.Points, metricSessions, nil)
+			assert.GreaterOrEqual(t, sessions, 1.0, "the streams opened")
+			assert.InDelta(t, sessions, float64(CountPoints(run.Points, metricDuration, nil)), 0,
+				"one ws_session_duration per stream")
+			stats := run.Server.Stats()
+			assert.InDelta(t, sessions, float64(stats.Connections), 0, "one connection per stream")
+			assert.Zero(t, stats.OpenConnections, "connections still open after k6 exited")
+		})
+	}
+}
