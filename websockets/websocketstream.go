@@ -79,7 +79,7 @@ type wsStream struct {
 
 	// writing: waiting are the writes handed to the send goroutine, in order.
 	waiting      []*pendingWrite
-	ready        *promise // pending while writes wait
+	ready        *promise // writer.ready while writes wait, made when asked for
 	writer       *streamWriter
 	closeOnDrain *promise // writer.close() waiting for the writes before it
 
@@ -319,15 +319,18 @@ func (s *wsStream) run() error {
 	return nil
 }
 
-// abandon forgets the read() and write() promises of an iteration that is
-// over. Writes still go out; their messages are counted when they do.
+// abandon forgets the read(), write(), ready and writer.close() promises
+// of an iteration that is over. Writes still go out, and are counted when
+// they do; a writer.close() still closes once they are out.
 func (s *wsStream) abandon() {
 	s.reads = nil
 	for _, w := range s.waiting {
 		w.p = promise{}
 	}
 	s.ready = nil
-	s.closeOnDrain = nil
+	if s.closeOnDrain != nil {
+		*s.closeOnDrain = promise{} // the close itself still happens
+	}
 }
 
 // pull takes in what the dial, the send goroutine and the connection have

@@ -88,10 +88,14 @@ func (m *module) newWriter(s *wsStream) *sobek.Object {
 			return released("ready")
 		}
 		s.enter()
-		if s.ready != nil {
-			return m.rt.ToValue(s.ready.p)
+		if len(s.waiting) == 0 {
+			return m.resolved(sobek.Undefined())
 		}
-		return m.resolved(sobek.Undefined())
+		if s.ready == nil {
+			ready := m.newPromise()
+			s.ready = &ready
+		}
+		return m.rt.ToValue(s.ready.p)
 	}, nil)
 	w.accessor("desiredSize", func(sobek.FunctionCall) sobek.Value {
 		if wr.released {
@@ -148,10 +152,6 @@ func (s *wsStream) write(chunk sobek.Value) sobek.Value {
 	}
 	w := &pendingWrite{binary: binary, data: data, p: s.m.newPromise()}
 	s.waiting = append(s.waiting, w)
-	if s.ready == nil {
-		ready := s.m.newPromise()
-		s.ready = &ready
-	}
 	s.mu.Lock()
 	s.outbox = append(s.outbox, w)
 	start := !s.sending
