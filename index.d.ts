@@ -338,10 +338,130 @@ declare module "k6/x/websockets" {
     stream(): BlobStream;
   }
 
+  /** The second argument of the WebSocketStream constructor: protocols, and every param of the WebSocket class. */
+  export interface WebSocketStreamOptions extends Params {
+    /** Subprotocols to offer, in order of preference. */
+    protocols?: string[];
+  }
+
+  /** What close() takes, and what a WebSocketError is made with. */
+  export interface WebSocketCloseInfo {
+    /** 1000 or 3000-4999; none sends a close frame without a code (1005 on the other side). */
+    closeCode?: number;
+    /** At most 123 bytes of UTF-8; a reason without a code closes with 1000. */
+    reason?: string;
+  }
+
+  /** What WebSocketStream.opened resolves with. */
+  export interface WebSocketOpenInfo {
+    /** The messages received: strings for text, Uint8Array for binary. */
+    readable: WebSocketStreamReadable;
+    /** Where messages are sent. */
+    writable: WebSocketStreamWritable;
+    /** The subprotocol the server selected, "" if none. */
+    protocol: string;
+    /** The extensions the server selected, "" if none. */
+    extensions: string;
+  }
+
+  /** What WebSocketStream.closed resolves with after a clean close. */
+  export interface WebSocketClosedInfo {
+    /** The peer's close code (1005 when its close frame had none). */
+    closeCode: number;
+    /** The peer's reason. */
+    reason: string;
+  }
+
+  /** One result of WebSocketStreamReader.read(). */
+  export interface WebSocketStreamReadResult {
+    /** The message: a string for text, a Uint8Array for binary; undefined once done. */
+    value: string | Uint8Array | undefined;
+    /** Whether the stream is over (the connection closed cleanly). */
+    done: boolean;
+  }
+
+  /** The reader of a WebSocketStream's readable. */
+  export interface WebSocketStreamReader {
+    /** The next message; rejects with a WebSocketError once the connection failed and every message was read. */
+    read(): Promise<WebSocketStreamReadResult>;
+    /** Frees the readable for another reader; reads still waiting reject. */
+    releaseLock(): void;
+    /** Drops the messages not read and closes the connection (with the code of a WebSocketError reason). */
+    cancel(reason?: unknown): Promise<void>;
+  }
+
+  /** The readable of a WebSocketStream: a ReadableStream of messages (no for await: k6's engine lacks it). */
+  export interface WebSocketStreamReadable {
+    /** Whether a reader holds the stream. */
+    readonly locked: boolean;
+    /** Locks the stream to a new reader; throws if it is already locked. */
+    getReader(): WebSocketStreamReader;
+    /** Drops the messages not read and closes the connection. */
+    cancel(reason?: unknown): Promise<void>;
+  }
+
+  /** The writer of a WebSocketStream's writable. */
+  export interface WebSocketStreamWriter {
+    /** Resolves when no write waits for room in the write queue. */
+    readonly ready: Promise<void>;
+    /** 1 minus the writes waiting for room; 0 once closing, null once failed. */
+    readonly desiredSize: number | null;
+    /** Sends a message (a string as text, anything else as binary); resolves once it is queued for the wire. */
+    write(chunk: MessageData): Promise<void>;
+    /** Closes the connection, without a code, after the writes before it. */
+    close(): Promise<void>;
+    /** Closes the connection (with the code of a WebSocketError reason). */
+    abort(reason?: unknown): Promise<void>;
+    /** Frees the writable for another writer. */
+    releaseLock(): void;
+  }
+
+  /** The writable of a WebSocketStream: a WritableStream of messages. */
+  export interface WebSocketStreamWritable {
+    /** Whether a writer holds the stream. */
+    readonly locked: boolean;
+    /** Locks the stream to a new writer; throws if it is already locked. */
+    getWriter(): WebSocketStreamWriter;
+    /** Closes the connection without a code. */
+    close(): Promise<void>;
+    /** Closes the connection (with the code of a WebSocketError reason). */
+    abort(reason?: unknown): Promise<void>;
+  }
+
+  /**
+   * The promise- and streams-based WebSocket (WHATWG WebSocketStream). A stream
+   * holds the iteration only while a promise the script awaits is pending, and
+   * lives until it is closed, the peer closes, or the VU stops: kept in module
+   * scope, it serves the next iterations of its VU.
+   */
+  export class WebSocketStream {
+    /** @param url a ws:// or wss:// URL */
+    constructor(url: string, options?: WebSocketStreamOptions);
+    /** The URL. */
+    readonly url: string;
+    /** Resolves once the handshake succeeded; rejects with a WebSocketError if it failed. */
+    readonly opened: Promise<WebSocketOpenInfo>;
+    /** Resolves after a clean close; rejects with a WebSocketError otherwise. */
+    readonly closed: Promise<WebSocketClosedInfo>;
+    /** Starts the closing handshake, or gives up the connection while connecting. */
+    close(closeInfo?: WebSocketCloseInfo): void;
+  }
+
+  /** The error of a WebSocketStream: its close code and reason. */
+  export class WebSocketError extends Error {
+    constructor(message?: string, init?: WebSocketCloseInfo);
+    /** The close code, null when none was given. */
+    readonly closeCode: number | null;
+    /** The close reason. */
+    readonly reason: string;
+  }
+
   /** The module's default export: `import websockets from "k6/x/websockets"`. */
   const websockets: {
     WebSocket: typeof WebSocket;
     Blob: typeof Blob;
+    WebSocketStream: typeof WebSocketStream;
+    WebSocketError: typeof WebSocketError;
   };
   export default websockets;
 }

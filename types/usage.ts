@@ -13,6 +13,14 @@ import websockets, {
   WebSocket,
   WebSocketEvent,
 } from "k6/x/websockets";
+import {
+  WebSocketCloseInfo,
+  WebSocketError,
+  WebSocketStream,
+  WebSocketStreamOptions,
+  WebSocketStreamReadResult,
+} from "k6/x/websockets";
+import { WebSocketStream as StockWebSocketStream } from "k6/websockets";
 import stockWs from "k6/ws";
 import { WebSocket as StockWebSocket } from "k6/websockets";
 import { Blob as ExperimentalBlob } from "k6/experimental/websockets";
@@ -159,4 +167,55 @@ export async function webSocketClass(): Promise<void> {
   console.log(new websockets.Blob(), new ExperimentalBlob(["x"]));
   // @ts-expect-error endings is "transparent" or "native"
   console.log(new Blob([], { endings: "unix" }));
+}
+
+// ---- WebSocketStream ------------------------------------------------------
+
+let kept: WebSocketStream | undefined;
+
+export async function webSocketStream(): Promise<void> {
+  const options: WebSocketStreamOptions = {
+    protocols: ["chat.v2"],
+    headers: { Authorization: "Bearer token" },
+    tags: { flow: "stream" },
+    handshakeTimeout: "5s",
+  };
+  const wss = kept ?? new WebSocketStream(`${base}/echo`, options);
+  kept = wss;
+  const url: string = wss.url;
+  const { readable, writable, protocol, extensions } = await wss.opened;
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  await writer.ready;
+  const room: number | null = writer.desiredSize;
+  await writer.write("text");
+  await writer.write(new Uint8Array([1, 2]));
+  await writer.write(new Blob(["blob"]));
+  const result: WebSocketStreamReadResult = await reader.read();
+  if (typeof result.value === "string") {
+    console.log(result.value.length);
+  } else if (result.value !== undefined) {
+    console.log(result.value.byteLength);
+  }
+  reader.releaseLock();
+  writer.releaseLock();
+  console.log(url, protocol, extensions, room, readable.locked, writable.locked, result.done);
+  const info: WebSocketCloseInfo = { closeCode: 4000, reason: "done" };
+  wss.close(info);
+  try {
+    const { closeCode, reason } = await wss.closed;
+    console.log(closeCode, reason);
+  } catch (err) {
+    if (err instanceof WebSocketError) {
+      const code: number | null = err.closeCode;
+      console.log(code, err.reason, err.message);
+    }
+  }
+  await readable.cancel(new WebSocketError("gone", { closeCode: 4001 }));
+  await writable.abort();
+  console.log(new StockWebSocketStream(`${base}/echo`).url, new websockets.WebSocketStream(`${base}/echo`).url);
+  // @ts-expect-error protocols are strings
+  console.log(new WebSocketStream(`${base}/echo`, { protocols: [1] }));
+  // @ts-expect-error write takes message data
+  await writer.write(42);
 }

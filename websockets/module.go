@@ -55,6 +55,8 @@ type module struct {
 	blobKey   *sobek.Symbol
 	// isView is ArrayBuffer.isView.
 	isView sobek.Callable
+
+	streamClasses
 }
 
 // Exports returns the named exports: WebSocket and Blob.
@@ -64,9 +66,11 @@ func (m *module) Exports() modules.Exports {
 			common.Throw(m.rt, m.err)
 			return nil
 		})
-		return modules.Exports{Named: map[string]any{"WebSocket": fail, "Blob": fail}}
+		return modules.Exports{Named: map[string]any{
+			"WebSocket": fail, "Blob": fail, "WebSocketStream": fail, "WebSocketError": fail,
+		}}
 	}
-	return modules.Exports{Named: map[string]any{"WebSocket": m.webSocket, "Blob": m.blob}}
+	return modules.Exports{Named: m.streamExports(map[string]any{"WebSocket": m.webSocket, "Blob": m.blob})}
 }
 
 func (m *module) setup() error {
@@ -94,7 +98,7 @@ func (m *module) setup() error {
 	if err := m.defineBlob(); err != nil {
 		return fmt.Errorf("websockets: building the Blob class: %w", err)
 	}
-	return nil
+	return m.defineStreams()
 }
 
 // props defines properties on an object, keeping the first error.

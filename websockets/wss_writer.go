@@ -1,0 +1,285 @@
+package websockets
+
+import (
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/params"
+)
+
+// streamWriter is a writer of a WebSocketStream's writable: it holds the
+// writable's lock until releaseLock.
+type streamWriter struct {
+	released bool
+}
+
+// newWritable builds the writable of s: a WritableStream of messages with
+// locked, getWriter(), close() and abort().
+func (m *module) newWritable(s *wsStream) *sobek.Object {
+	w := &props{rt: m.rt, obj: m.rt.NewObject()}
+	w.tag("WritableStream")
+	w.accessor("locked", func(sobek.FunctionCall) sobek.Value { return m.rt.ToValue(s.writer != nil) }, nil)
+	w.method("getWriter", func(sobek.FunctionCall) sobek.Value { return m.newWriter(s) })
+	w.method("close", func(sobek.FunctionCall) sobek.Value {
+		if s.writer != nil {
+			return m.rejected(m.rt.NewTypeError("WritableStream.close: the stream is locked to a writer"))
+		}
+		return s.closeWritable()
+	})
+	w.method("abort", func(c sobek.FunctionCall) sobek.Value {
+		if s.writer != nil {
+			return m.rejected(m.rt.NewTypeError("WritableStream.abort: the stream is locked to a writer"))
+		}
+		return s.abortWritable(c.Argument(0))
+	})
+	if w.err != nil {
+		throwf(m.rt, "WebSocketStream: building the writable: %s", w.err)
+	}
+	return w.obj
+}
+
+// newWriter locks the writable of s to a new writer, or throws when it is
+// locked already.
+func (m *module) newWriter(s *wsStream) *sobek.Object {
+	if s.writer != nil {
+		throwf(m.rt, "TypeError: WritableStream.getWriter: the stream is already locked to a writer")
+	}
+	wr := &streamWriter{}
+	s.writer = wr
+	released := func(what string) sobek.Value {
+		return m.rejected(m.rt.NewTypeError("WritableStreamDefaultWriter." + what + ": the writer's lock was released"))
+	}
+	w := &props{rt: m.rt, obj: m.rt.NewObject()}
+	w.tag("WritableStreamDefaultWriter")
+	w.method("write", func(c sobek.FunctionCall) sobek.Value {
+		if wr.released {
+			return released("write")
+		}
+		return s.write(c.Argument(0))
+	})
+	w.method("close", func(sobek.FunctionCall) sobek.Value {
+		if wr.released {
+			return released("close")
+		}
+		return s.closeWritable()
+	})
+	w.method("abort", func(c sobek.FunctionCall) sobek.Value {
+		if wr.released {
+			return released("abort")
+		}
+		return s.abortWritable(c.Argument(0))
+	})
+	w.method("releaseLock", func(sobek.FunctionCall) sobek.Value {
+		if !wr.released {
+			wr.released = true
+			if s.writer == wr {
+				s.writer = nil
+			}
+		}
+		return sobek.Undefined()
+	})
+	w.accessor("ready", func(sobek.FunctionCall) sobek.Value {
+		if wr.released {
+			return released("ready")
+		}
+		s.enter()
+		if len(s.waiting) == 0 {
+			return m.resolved(sobek.Undefined())
+		}
+		if s.ready == nil {
+			ready := m.newPromise()
+			s.ready = &ready
+		}
+		return m.rt.ToValue(s.ready.p)
+	}, nil)
+	w.accessor("desiredSize", func(sobek.FunctionCall) sobek.Value {
+		if wr.released {
+			throwf(m.rt, "TypeError: WritableStreamDefaultWriter.desiredSize: the writer's lock was released")
+		}
+		s.enter()
+		return s.desiredSize()
+	}, nil)
+	if w.err != nil {
+		throwf(m.rt, "WebSocketStream: building the writer: %s", w.err)
+	}
+	return w.obj
+}
+
+// desiredSize is how many more messages the writable takes before writes
+// wait: its high-water mark is one message waiting for room in the
+// connection's write queue. It is null once the stream failed, 0 once it is
+// closing or closed.
+func (s *wsStream) desiredSize() sobek.Value {
+	switch {
+	case s.ended && s.endErr != nil:
+		return sobek.Null()
+	case s.state != streamOpen:
+		return s.m.rt.ToValue(0)
+	}
+	return s.m.rt.ToValue(1 - len(s.waiting))
+}
+
+// write sends a message: a string as text; an ArrayBuffer, an
+// ArrayBufferView or a Blob as binary. Its promise resolves once the message
+// is queued for the wire; while the connection's write queue is full it
+// stays pending (the message is waiting in order behind the others), so a
+// script that awaits its writes neither loses data nor grows memory.
+func (s *wsStream) write(chunk sobek.Value) sobek.Value {
+	s.enter()
+	binary, data, ok := s.m.chunkBytes(chunk)
+	if !ok {
+		return s.m.rejected(s.m.rt.NewTypeError("WritableStreamDefaultWriter.write: chunk must be a string, " +
+			"an ArrayBuffer, an ArrayBufferView (a typed array or a DataView) or a Blob, got " + params.Describe(chunk)))
+	}
+	if s.state != streamOpen {
+		return s.m.rejected(s.m.errorf("WebSocketStream: write: the stream is %s, the message was not sent",
+			s.stateName()))
+	}
+	if len(s.waiting) == 0 {
+		err := s.conn.Send(binary, data)
+		if err == nil {
+			s.session.MessageSent(time.Now())
+			return s.m.resolved(sobek.Undefined())
+		}
+		if !errors.Is(err, conn.ErrWriteQueueFull) {
+			return s.m.rejected(s.m.errorf("WebSocketStream: write: the message was not sent: %w", err))
+		}
+	}
+	w := &pendingWrite{binary: binary, data: data, p: s.m.newPromise()}
+	s.waiting = append(s.waiting, w)
+	s.mu.Lock()
+	s.outbox = append(s.outbox, w)
+	start := !s.sending
+	s.sending = true
+	s.mu.Unlock()
+	if start {
+		s.life.wg.Add(1)
+		go s.sendLoop()
+	}
+	s.hold()
+	return s.m.rt.ToValue(w.p.p)
+}
+
+// sendLoop runs in its own goroutine while writes wait: it hands them to
+// the connection in order, each as soon as there is room for it.
+func (s *wsStream) sendLoop() {
+	defer s.life.wg.Done()
+	for {
+		s.mu.Lock()
+		if len(s.outbox) == 0 {
+			s.sending = false
+			s.mu.Unlock()
+			return
+		}
+		w := s.outbox[0]
+		s.outbox[0] = nil
+		s.outbox = s.outbox[1:]
+		s.mu.Unlock()
+
+		err := s.conn.SendWait(s.ctx, w.binary, w.data)
+
+		s.mu.Lock()
+		w.done, w.err = true, err
+		s.mu.Unlock()
+		s.wake()
+	}
+}
+
+// settleWrites settles the writes the send goroutine is done with, in order.
+func (s *wsStream) settleWrites() {
+	for len(s.waiting) > 0 {
+		w := s.waiting[0]
+		s.mu.Lock()
+		done, err := w.done, w.err
+		s.mu.Unlock()
+		if !done {
+			return
+		}
+		s.waiting[0] = nil
+		s.waiting = s.waiting[1:]
+		if err != nil {
+			w.p.settle(s.m.errorf("WebSocketStream: write: the message was not sent: %w", err), true)
+			continue
+		}
+		s.session.MessageSent(time.Now())
+		w.p.settle(sobek.Undefined(), false)
+	}
+	if len(s.waiting) > 0 {
+		return // a reaction wrote again
+	}
+	if s.ready != nil {
+		ready := s.ready
+		s.ready = nil
+		ready.settle(sobek.Undefined(), false)
+	}
+	if s.closeOnDrain != nil {
+		p := s.closeOnDrain
+		s.closeOnDrain = nil
+		s.startClose(conn.CloseNoStatus, "")
+		p.settle(sobek.Undefined(), false)
+	}
+}
+
+// closeWritable closes the writable: once the writes before it are queued,
+// the closing handshake starts without a code.
+func (s *wsStream) closeWritable() sobek.Value {
+	s.enter()
+	if s.state != streamOpen {
+		return s.m.rejected(s.m.rt.NewTypeError("WritableStream.close: the stream is " + s.stateName()))
+	}
+	if len(s.waiting) > 0 {
+		if s.closeOnDrain == nil {
+			p := s.m.newPromise()
+			s.closeOnDrain = &p
+		}
+		return s.m.rt.ToValue(s.closeOnDrain.p)
+	}
+	s.startClose(conn.CloseNoStatus, "")
+	return s.m.resolved(sobek.Undefined())
+}
+
+// abortWritable aborts the writable: the connection closes at once after
+// what is queued, with the code and reason of a WebSocketError given as the
+// reason.
+func (s *wsStream) abortWritable(reason sobek.Value) sobek.Value {
+	s.enter()
+	code, text := s.m.closeReason(reason)
+	s.startClose(code, text)
+	return s.m.resolved(sobek.Undefined())
+}
+
+// stateName names the stream's state in error messages.
+func (s *wsStream) stateName() string {
+	return [...]string{"connecting", "open", "closing", "closed"}[s.state]
+}
+
+// chunkBytes converts what write() was given to a message.
+func (m *module) chunkBytes(v sobek.Value) (binary bool, data []byte, ok bool) {
+	switch x := v.Export().(type) {
+	case string:
+		return false, []byte(toValidUTF8(x)), true
+	case sobek.ArrayBuffer:
+		return true, cloneBytes(x.Bytes()), true
+	}
+	if b, isBlob := native[*blob](v, m.blobKey); isBlob {
+		return true, b.data, true
+	}
+	if view, isView := m.viewBytes(v); isView {
+		return true, cloneBytes(view), true
+	}
+	return false, nil, false
+}
+
+// toValidUTF8 replaces invalid UTF-8 (lone surrogates) as the WebSocket
+// standard does for text.
+func toValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
