@@ -90,11 +90,13 @@ func jitteryTinySegments(seg segments) []toxic {
 	return append(bothWays(latency), bothWays(slicer)...)
 }
 
-// runNetfault runs a network-fault script with JSON logs and env, and
-// returns the run and its records by case name, each logged in the test.
+// runNetfault runs a network-fault script with JSON logs, k6's REST API on
+// a free port, and env, and returns the run and its records by case name,
+// each logged in the test.
 func runNetfault(t *testing.T, script string, env map[string]string, timeout time.Duration) (Run, map[string]netfaultResult) {
 	t.Helper()
-	run := RunK6(t, Options{Script: script, Env: env, Args: []string{"--log-format", "json"}, Timeout: timeout})
+	args := []string{"--log-format", "json", "--address", "127.0.0.1:0"}
+	run := RunK6(t, Options{Script: script, Env: env, Args: args, Timeout: timeout})
 	results := consoleRecords[netfaultResult](t, run, "RESULT ")
 	for name, r := range results {
 		record, err := json.Marshal(r)
@@ -106,23 +108,24 @@ func runNetfault(t *testing.T, script string, env map[string]string, timeout tim
 
 func TestNetFaultEchoSocketAPI(t *testing.T) {
 	t.Parallel()
-	testNetFaultEcho(t, netfaultSocketAPI, smallSegments)
+	testNetFaultEcho(t, netfaultSocketAPI, smallSegments, 0)
 }
 
 func TestNetFaultEchoWebSocketClass(t *testing.T) {
 	t.Parallel()
-	testNetFaultEcho(t, netfaultWebSocketClass, smallSegments)
+	testNetFaultEcho(t, netfaultWebSocketClass, smallSegments, 0)
 }
 
 // testNetFaultEcho echoes every size of echoSizes as text and binary through
 // latency with jitter and TCP segments of size seg: every echo comes back
 // byte-exact and in order, and ws_ping holds the round trip of the latency.
-func testNetFaultEcho(t *testing.T, script string, seg segments) {
+// timeout bounds the run (RunK6's default when zero).
+func testNetFaultEcho(t *testing.T, script string, seg segments, timeout time.Duration) {
 	srv := StartEchoServer(t, echoserver.Options{})
 	faults := startFaultInjector(t)
 	addr := faults.proxy(t, "echo", srv.Addr(), jitteryTinySegments(seg)...)
 
-	run, results := runNetfault(t, script, map[string]string{"CASE": "echo", "WS_URL": "ws://" + addr}, 0)
+	run, results := runNetfault(t, script, map[string]string{"CASE": "echo", "WS_URL": "ws://" + addr}, timeout)
 
 	requireCleanRun(t, run, 0)
 	require.Contains(t, results, "echo")
@@ -177,12 +180,13 @@ func requireWholeNetfaultSession(t *testing.T, run Run, name string) {
 }
 
 // streamLoad is a transfer through a bandwidth limit: count messages of
-// size bytes each way, at rate kB/s each way, and the most memory k6 may
-// hold resident meanwhile.
+// size bytes each way, at rate kB/s each way, the most memory k6 may hold
+// resident meanwhile, and the bound of the run (RunK6's default when zero).
 type streamLoad struct {
 	count, size int
 	rateKBps    int
 	maxRSS      int64
+	timeout     time.Duration
 }
 
 // shortStream is the transfer of `make test`: 16 MiB each way at 16 MB/s.
@@ -211,7 +215,7 @@ func testNetFaultBandwidth(t *testing.T, script string, load streamLoad) {
 	run, results := runNetfault(t, script, map[string]string{
 		"CASE": "stream", "WS_URL": "ws://" + addr,
 		"STREAM_COUNT": strconv.Itoa(load.count), "STREAM_SIZE": strconv.Itoa(load.size),
-	}, 0)
+	}, load.timeout)
 
 	requireCleanRun(t, run, 0)
 	require.Contains(t, results, "stream")
@@ -285,9 +289,9 @@ func requireFaultCases(t *testing.T, run Run, results map[string]netfaultResult,
 	t.Helper()
 	requireCleanRun(t, run, 0)
 	want := map[string]faultWant{
-		"cut":   {events: "open,error,close", code: 1006, failure: "dropped without a close frame|unexpected EOF"},
-		"drop":  {events: "open,message,message,message,error,close", code: 1006, failure: "connection reset by peer"},
-		"stall": {events: "open,message,error,close", code: 1006, failure: "close handshake timed out: the peer did not answer within 1s"},
+		"cut":            {events: "open,error,close", code: 1006, failure: "dropped without a close frame|unexpected EOF"},
+		"drop":           {events: "open,message,message,message,error,close", code: 1006, failure: "connection reset by peer"},
+		"stall":          {events: "open,message,error,close", code: 1006, failure: "close handshake timed out: the peer did not answer within 1s"},
 		"slow-handshake": {events: "error,close", code: 1006, failure: `timed out after 1s \(handshakeTimeout\)`},
 	}
 	if socketAPI {
@@ -322,10 +326,12 @@ func requireFaultCases(t *testing.T, run Run, results map[string]netfaultResult,
 }
 
 // crowdLoad is how many VUs of each API echo through latency and tiny
-// segments, and for how long.
+// segments, for how long, and the bound of the run (RunK6's default when
+// zero).
 type crowdLoad struct {
 	vusPerAPI int
 	duration  string
+	timeout   time.Duration
 }
 
 // shortCrowd is the crowd of `make test`: 20 VUs in all for 3s.
@@ -347,7 +353,7 @@ func testNetFaultCrowd(t *testing.T, load crowdLoad) {
 
 	run, _ := runNetfault(t, netfaultCrowd, map[string]string{
 		"WS_URL": "ws://" + addr, "VUS_PER_API": strconv.Itoa(load.vusPerAPI), "DURATION": load.duration,
-	}, 0)
+	}, load.timeout)
 
 	requireCleanRun(t, run, 0)
 	assert.Zero(t, SumPoints(run.Points, "netfault_corrupt", nil), "every echo is the message sent")

@@ -108,6 +108,19 @@ export const FAULT_CASES = [
 	{ name: 'slow-handshake', proxy: 'slow-handshake', path: '/echo', params: { handshakeTimeout: '1s' } },
 ];
 
+// caseParams are the params of a case's connection, tagged case=<name>.
+// With STOCK_PARAMS=1 (to run the scripts on stock k6, whose WebSocket
+// class refuses options it does not know) the params of this extension,
+// closeTimeout and handshakeTimeout, are left out.
+export function caseParams(c) {
+	const params = Object.assign({ tags: { case: c.name } }, c.params);
+	if (__ENV.STOCK_PARAMS === '1') {
+		delete params.closeTimeout;
+		delete params.handshakeTimeout;
+	}
+	return params;
+}
+
 // proxyURL is the WebSocket URL of a path through a proxy; the test gives
 // each proxy's address as PROXY_<NAME> (upper case, - as _).
 export function proxyURL(proxy, path) {

@@ -4,7 +4,7 @@
 import ws from 'k6/ws';
 import { Counter } from 'k6/metrics';
 import {
-	FAULT_CASES, STREAM, arm, binary, echoPlan, finish, newResult, proxyURL, sameAs, sizeOf, stall, text,
+	FAULT_CASES, STREAM, arm, binary, caseParams, echoPlan, finish, newResult, proxyURL, sameAs, sizeOf, stall, text,
 } from './common.js';
 
 export const options = { vus: 1, iterations: 1 };
@@ -80,8 +80,7 @@ function stream() {
 // fault runs one case of FAULT_CASES.
 function fault(c) {
 	const r = newResult(c.name);
-	const params = Object.assign({ tags: { case: c.name } }, c.params);
-	const res = ws.connect(proxyURL(c.proxy, c.path), params, (socket) => {
+	const res = ws.connect(proxyURL(c.proxy, c.path), caseParams(c), (socket) => {
 		const next = () => { socket.send(text(r.sent, 32)); r.sent++; };
 		socket.on('open', () => {
 			r.events.push('open');

@@ -4,7 +4,7 @@
 import { WebSocket } from 'k6/websockets';
 import { Counter } from 'k6/metrics';
 import {
-	FAULT_CASES, STREAM, arm, binary, echoPlan, finish, newResult, proxyURL, sameAs, sizeOf, stall, text,
+	FAULT_CASES, STREAM, arm, binary, caseParams, echoPlan, finish, newResult, proxyURL, sameAs, sizeOf, stall, text,
 } from './common.js';
 
 export const options = { vus: 1, iterations: 1 };
@@ -76,7 +76,7 @@ function stream() {
 // fault runs one case of FAULT_CASES; the cases run at once.
 function fault(c) {
 	const r = newResult(c.name);
-	const socket = open(proxyURL(c.proxy, c.path), Object.assign({ tags: { case: c.name } }, c.params), r, 10000);
+	const socket = open(proxyURL(c.proxy, c.path), caseParams(c), r, 10000);
 	const next = () => { socket.send(text(r.sent, 32)); r.sent++; };
 	socket.onopen = () => {
 		r.events.push('open');
