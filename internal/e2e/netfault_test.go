@@ -190,15 +190,19 @@ type streamLoad struct {
 }
 
 // shortStream is the transfer of `make test`: 16 MiB each way at 16 MB/s.
+// Its memory bound is loose, for a busy CI machine; the soak variant moves
+// more than the bound each way.
 var shortStream = streamLoad{count: 256, size: 64 << 10, rateKBps: 16000, maxRSS: 256 << 20}
 
+// The bandwidth tests do not run in parallel: a k6 starved of CPU by the
+// tests around it collects its garbage late, and its peak RSS then measures
+// that rather than what it holds.
+
 func TestNetFaultBandwidthSocketAPI(t *testing.T) {
-	t.Parallel()
 	testNetFaultBandwidth(t, netfaultSocketAPI, shortStream)
 }
 
 func TestNetFaultBandwidthWebSocketClass(t *testing.T) {
-	t.Parallel()
 	testNetFaultBandwidth(t, netfaultWebSocketClass, shortStream)
 }
 

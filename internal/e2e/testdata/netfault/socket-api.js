@@ -70,7 +70,7 @@ function stream() {
 		});
 		socket.on('error', (e) => { r.events.push('error'); r.errors.push(e.error()); });
 		socket.on('close', (code) => { r.events.push('close'); r.code = code; });
-		guard(socket, r, 120000);
+		guard(socket, r, 280000);
 	});
 	r.status = res.status;
 	r.error = res.error;

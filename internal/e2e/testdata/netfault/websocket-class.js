@@ -59,7 +59,7 @@ function echo() {
 // STREAM.window in flight, checking each echo, and closes after the last.
 function stream() {
 	const r = newResult('stream');
-	const socket = open(__ENV.WS_URL + '/echo', { tags: { case: 'stream' } }, r, 120000);
+	const socket = open(__ENV.WS_URL + '/echo', { tags: { case: 'stream' } }, r, 280000);
 	const sendNext = () => { socket.send(text(r.sent, STREAM.size)); r.sent++; };
 	socket.onopen = () => {
 		r.events.push('open');
