@@ -43,7 +43,6 @@ type netfaultResult struct {
 	Messages int      `json:"messages"`
 	Corrupt  int      `json:"corrupt"`
 	Pongs    int      `json:"pongs"`
-	Size     int      `json:"size"`
 	Code     int      `json:"code"`
 	Clean    bool     `json:"clean"`
 	Ms       int64    `json:"ms"`
@@ -293,7 +292,7 @@ func requireFaultCases(t *testing.T, run Run, results map[string]netfaultResult,
 	t.Helper()
 	requireCleanRun(t, run, 0)
 	want := map[string]faultWant{
-		"cut":            {events: "open,error,close", code: 1006, failure: "dropped without a close frame|unexpected EOF"},
+		"cut":            {events: "open,error,close", code: 1006, failure: "the connection was dropped without a close frame"},
 		"drop":           {events: "open,message,message,message,error,close", code: 1006, failure: "connection reset by peer"},
 		"stall":          {events: "open,message,error,close", code: 1006, failure: "close handshake timed out: the peer did not answer within 1s"},
 		"slow-handshake": {events: "error,close", code: 1006, failure: `timed out after 1s \(handshakeTimeout\)`},

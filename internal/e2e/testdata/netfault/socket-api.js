@@ -98,7 +98,7 @@ function fault(c) {
 			if (r.messages === c.dropAfter) { arm(r, c.proxy, 'drop'); }
 			next();
 		});
-		socket.on('binaryMessage', (data) => { r.events.push('message'); r.messages++; r.size = data.byteLength; });
+		socket.on('binaryMessage', () => { r.events.push('message'); r.messages++; });
 		socket.on('error', (e) => { r.events.push('error'); r.errors.push(e.error()); });
 		socket.on('close', (code) => { r.events.push('close'); r.code = code; });
 		guard(socket, r, 10000);

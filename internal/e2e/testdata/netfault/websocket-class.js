@@ -84,7 +84,7 @@ function fault(c) {
 	};
 	socket.onmessage = (e) => {
 		r.events.push('message');
-		if (typeof e.data !== 'string') { r.messages++; r.size = e.data.byteLength; return; }
+		if (typeof e.data !== 'string') { r.messages++; return; }
 		if (e.data !== text(r.messages, 32)) { r.corrupt++; }
 		r.messages++;
 		if (r.messages === c.stallAfter) {
