@@ -39,7 +39,7 @@ func testMain(m *testing.M) int {
 
 	code := m.Run()
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		if err := goleak.Find(toxiproxyStuckLinks...); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: goroutines left behind: %v\n", err)
 			return 1
 		}

@@ -79,6 +79,10 @@ type Run struct {
 	Duration time.Duration
 	// Signaled reports whether Options.Signal's signal was sent.
 	Signaled bool
+	// PeakRSS is the most memory k6 held resident at once, in bytes (the
+	// maximum resident set size of its rusage); 0 where the system does
+	// not report it.
+	PeakRSS int64
 	// Server is the echo server started for this run (its URL in WS_URL);
 	// nil if Options.Env gave WS_URL. It is closed when the test ends.
 	Server *echoserver.Server
@@ -313,6 +317,7 @@ func (e *execution) wait(run *Run) error {
 	run.Duration = time.Since(e.started)
 	run.Stdout, run.Stderr = e.out.strings()
 	run.ExitCode = e.cmd.ProcessState.ExitCode()
+	run.PeakRSS = peakRSS(e.cmd.ProcessState)
 
 	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("k6 did not end within %s and was killed", e.timeout)
