@@ -16,8 +16,7 @@ GO ?= go
 FUZZTIME ?= 200000x
 BENCHFLAGS ?=
 WS_ADDR ?= 127.0.0.1:8080
-WS_URL := ws://$(WS_ADDR)
-# How long `demo` waits for the echo server's port to answer, in tenths of a second.
+# How long `demo` waits for the echo server to print its address, in tenths of a second.
 DEMO_WAIT_TENTHS := 100
 
 # golangci-lint is built from source through the Go module proxy into ./bin.
@@ -60,19 +59,31 @@ lint: ## Run golangci-lint (installed into ./bin on first use)
 	fi
 	"$(GOLANGCI_LINT)" run ./...
 
-# demo starts the echo server in the background, waits (bounded) until its
-# port answers, runs examples/demo.js against it, and always stops the server.
-demo: build ## Run examples/demo.js against `./k6 x ws-echo` on WS_ADDR
-	@addr="$(WS_ADDR)"; host="$${addr%:*}"; port="$${addr##*:}"; \
-	./k6 x ws-echo --addr "$$addr" & server=$$!; \
-	trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true' EXIT; \
+# demo builds ./k6, starts its echo server in the background with its output
+# in a temporary file, and waits (bounded) for the server's banner, which
+# names the address it bound: so the demo never runs against some other
+# program that holds the port. A server that exits (the port is taken, say)
+# stops the demo with its own error. The server is always stopped at the end.
+demo: ## Build ./k6, start `./k6 x ws-echo` on WS_ADDR and run examples/demo.js against it
+	@echo "demo: building ./k6 with the extension (the first build from a cold Go cache takes about 2 minutes on 2 cores)"
+	@$(MAKE) --no-print-directory build
+	@echo "demo: starting the echo server: ./k6 x ws-echo --addr $(WS_ADDR)"
+	@log="$$(mktemp)"; \
+	./k6 x ws-echo --addr "$(WS_ADDR)" >"$$log" 2>&1 & server=$$!; \
+	trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true; rm -f "$$log"' EXIT; \
+	url=""; \
 	for ((i = 0; ; i++)); do \
-		if (exec 3<>"/dev/tcp/$$host/$$port") 2>/dev/null; then break; fi; \
-		if ! kill -0 "$$server" 2>/dev/null; then echo "demo: the echo server exited" >&2; exit 1; fi; \
-		if ((i >= $(DEMO_WAIT_TENTHS))); then echo "demo: nothing answers on $$addr" >&2; exit 1; fi; \
+		url="$$(sed -n 's/^xk6-ws echo server listening on \(ws[^ ]*\)$$/\1/p' "$$log")"; \
+		if [ -n "$$url" ]; then break; fi; \
+		if ! kill -0 "$$server" 2>/dev/null; then \
+			echo "demo: the echo server could not start on $(WS_ADDR) (is the port taken? try make demo WS_ADDR=127.0.0.1:8081):" >&2; \
+			cat "$$log" >&2; exit 1; \
+		fi; \
+		if ((i >= $(DEMO_WAIT_TENTHS))); then echo "demo: the echo server printed no address within $$(($(DEMO_WAIT_TENTHS) / 10))s:" >&2; cat "$$log" >&2; exit 1; fi; \
 		sleep 0.1; \
 	done; \
-	./k6 run --env WS_URL="$(WS_URL)" examples/demo.js
+	echo "demo: the echo server listens on $$url; running examples/demo.js (10 VUs, 10 s)"; \
+	./k6 run --env WS_URL="$$url" examples/demo.js
 
 bench: ## Compare with stock k6 (go run ./bench/cmd/benchrun, flags from BENCHFLAGS)
 	$(GO) run ./bench/cmd/benchrun $(BENCHFLAGS)

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,4 +62,29 @@ func requireExampleSucceeded(t *testing.T, run Run) {
 	assert.InDelta(t, SumPoints(run.Points, "ws_msgs_sent", nil), float64(stats.MessagesReceived), 0,
 		"messages the echo server received vs ws_msgs_sent")
 	assert.Zero(t, stats.OpenConnections, "connections still open on the echo server after k6 exited")
+}
+
+// TestDemoFailsAgainstAWrongServer runs examples/demo.js (what `make demo`
+// runs) against a plain HTTP server that answers every request with 404, as
+// another program on the demo's port would: no handshake succeeds, so the
+// run must fail on the "handshake succeeded" threshold, not pass with no
+// check run.
+func TestDemoFailsAgainstAWrongServer(t *testing.T) {
+	t.Parallel()
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notFound.Close)
+
+	run := RunK6(t, Options{
+		Script: filepath.Join("examples", "demo.js"),
+		Env:    map[string]string{"WS_URL": "ws" + strings.TrimPrefix(notFound.URL, "http"), "DURATION": "1s"},
+	})
+
+	require.Equal(t, 99, run.ExitCode, "k6's exit code: 99 is a failed threshold; stderr:\n%s", run.Stderr)
+	failed, err := run.Summary.Thresholds("checks{check:handshake succeeded}")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{"rate==1": true}, failed, "the handshake threshold must be the one that failed")
+	handshakes := run.Summary.Metric("checks{check:handshake succeeded}")
+	assert.Zero(t, handshakes["passes"], "handshakes counted as successful against a 404 server")
+	assert.Positive(t, handshakes["fails"], "failed handshakes counted by the check")
+	assert.Positive(t, run.Summary.Metric("ws_sessions")["count"], "ws_sessions: the demo tried no handshake")
 }
