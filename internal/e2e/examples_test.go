@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"crypto/sha1" //nolint:gosec // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
+	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -87,4 +90,79 @@ func TestDemoFailsAgainstAWrongServer(t *testing.T) {
 	assert.Zero(t, handshakes["passes"], "handshakes counted as successful against a 404 server")
 	assert.Positive(t, handshakes["fails"], "failed handshakes counted by the check")
 	assert.Positive(t, run.Summary.Metric("ws_sessions")["count"], "ws_sessions: the demo tried no handshake")
+}
+
+// rejectedNegotiationScript connects with compression to a server whose 101
+// answer gorilla/websocket rejects, with both APIs, and reports what the
+// script sees: k6/ws's response, the recommended check, and the class's events.
+const rejectedNegotiationScript = `
+import ws from "k6/ws";
+import { WebSocket } from "k6/websockets";
+import { check } from "k6";
+
+export const options = { iterations: 1 };
+
+export default async function () {
+  const res = ws.connect(__ENV.WS_URL, { compression: "deflate" }, () => {
+    console.log("k6/ws: the callback ran");
+  });
+  console.log("k6/ws: status=" + res.status + " error=" + res.error);
+  check(res, { "handshake succeeded": (r) => r && r.status === 101 && !r.error });
+
+  const events = [];
+  await new Promise((resolve) => {
+    const socket = new WebSocket(__ENV.WS_URL, null, { compression: "deflate" });
+    socket.onopen = () => events.push("open");
+    socket.onerror = () => events.push("error");
+    socket.onclose = (e) => {
+      events.push("close " + e.code);
+      resolve();
+    };
+  });
+  console.log("class: " + events.join(","));
+}
+`
+
+// TestHandshakeCheckCatchesARejectedNegotiation shows why the docs and the
+// examples check a k6/ws handshake with status === 101 && !error: a server
+// that accepts permessage-deflate without the no-context-takeover parameters
+// answers 101, gorilla/websocket rejects the answer, and k6/ws reports
+// status 101 with an error; the WebSocket class gives error and close 1006.
+func TestHandshakeCheckCatchesARejectedNegotiation(t *testing.T) {
+	t.Parallel()
+	server := httptest.NewServer(http.HandlerFunc(answerDeflateWithContextTakeover))
+	t.Cleanup(server.Close)
+
+	run := RunK6Script(t, rejectedNegotiationScript, Options{
+		Env: map[string]string{"WS_URL": "ws" + strings.TrimPrefix(server.URL, "http")},
+	})
+
+	require.Equal(t, 0, run.ExitCode, "k6's exit code; stderr:\n%s", run.Stderr)
+	assert.Contains(t, run.Stderr, "k6/ws: status=101 error=websocket: invalid compression negotiation")
+	assert.NotContains(t, run.Stderr, "k6/ws: the callback ran")
+	assert.Contains(t, run.Stderr, "class: error,close 1006")
+	checks := run.Summary.Checks()
+	require.Len(t, checks, 1)
+	assert.Equal(t, 0, checks[0].Passes, "the recommended check passed on a failed handshake")
+	assert.Equal(t, 1, checks[0].Fails)
+}
+
+// answerDeflateWithContextTakeover upgrades the connection with a 101 that
+// accepts permessage-deflate without no-context-takeover parameters, which
+// gorilla/websocket's client refuses, then waits for the client to hang up.
+func answerDeflateWithContextTakeover(w http.ResponseWriter, r *http.Request) {
+	sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec // see above
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer func() { _ = conn.Close() }()
+	_, _ = buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" +
+		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
+	if buf.Flush() != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, buf) // until the client closes the connection
 }
