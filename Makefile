@@ -73,7 +73,7 @@ lint: ## Run golangci-lint (installed into ./bin on first use)
 # program that holds the port. A server that exits (the port is taken, say)
 # stops the demo with its own error. The server is always stopped at the end.
 demo: ## Build ./k6, start `./k6 x ws-echo` on WS_ADDR and run examples/demo.js against it
-	@echo "demo: building ./k6 with the extension (the first build from a cold Go cache takes about 2 minutes on 2 cores)"
+	@echo "demo: building ./k6 with the extension (the first build from a cold Go cache takes about 2 minutes on 2 idle cores, longer on a busy machine; later builds take seconds)"
 	@$(MAKE) --no-print-directory build
 	@echo "demo: starting the echo server: ./k6 x ws-echo --addr $(WS_ADDR)"
 	@log="$$(mktemp)"; \
