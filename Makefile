@@ -130,13 +130,14 @@ autobahn: ## Run the Autobahn|Testsuite against both APIs, without and with comp
 	url="ws://127.0.0.1:$(AUTOBAHN_PORT)"; \
 	for api in ws websocket; do \
 		for compression in "" deflate; do \
-			agent="xk6-ws-k6-$${api}s$${compression:+-$$compression}"; \
+			module="k6-ws"; if [ "$$api" = websocket ]; then module="k6-websockets"; fi; \
+			agent="xk6-ws-$$module$${compression:+-$$compression}"; \
 			echo "autobahn: running every case as $$agent"; \
 			./k6 run -q --summary-mode=disabled -e AUTOBAHN_URL="$$url" -e AGENT="$$agent" -e COMPRESSION="$$compression" \
 				"autobahn/$$api-client.js"; \
 		done; \
 	done; \
-	./k6 run -q -e REPORT="$(AUTOBAHN_DIR)/reports/index.json" autobahn/summary.js
+	./k6 run -q -e REPORT="$(CURDIR)/$(AUTOBAHN_DIR)/reports/index.json" autobahn/summary.js
 
 bench: ## Compare with stock k6 (go run ./bench/cmd/benchrun, flags from BENCHFLAGS)
 	$(GO) run ./bench/cmd/benchrun $(BENCHFLAGS)

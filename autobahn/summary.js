@@ -4,7 +4,7 @@
 // FAILED when its behavior or its close behavior failed. No WebSocket is
 // opened: the summary is printed at the end of the (empty) run.
 //
-//   ./k6 run -q -e REPORT=.autobahn/reports/index.json autobahn/summary.js
+//   ./k6 run -q -e REPORT="$PWD/.autobahn/reports/index.json" autobahn/summary.js
 const report = JSON.parse(open(__ENV.REPORT));
 const outcomes = ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"];
 
