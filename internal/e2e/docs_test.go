@@ -80,9 +80,12 @@ func jsBlocks(markdown string) []codeBlock {
 			continue
 		}
 		start := i + 1
-		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
+		end := start
+		for end < len(lines) && strings.TrimSpace(lines[end]) != "```" {
+			end++
 		}
-		blocks = append(blocks, codeBlock{code: strings.Join(lines[start:i], "\n"), line: start + 1})
+		blocks = append(blocks, codeBlock{code: strings.Join(lines[start:end], "\n"), line: start + 1})
+		i = end
 	}
 	return blocks
 }

@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"crypto/sha1" //nolint:gosec // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
+	"crypto/sha1" // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -151,7 +151,7 @@ func TestHandshakeCheckCatchesARejectedNegotiation(t *testing.T) {
 // accepts permessage-deflate without no-context-takeover parameters, which
 // gorilla/websocket's client refuses, then waits for the client to hang up.
 func answerDeflateWithContextTakeover(w http.ResponseWriter, r *http.Request) {
-	sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec // see above
+	sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

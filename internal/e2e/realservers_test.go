@@ -53,7 +53,7 @@ func TestSocketIOExampleAgainstARealServer(t *testing.T) {
 	dir := t.TempDir()
 	installSocketIO(t, dir)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.js"), []byte(socketIOServer), 0o600))
-	port := startNode(t, dir, "server.js")
+	port := startSocketIOServer(t, dir)
 
 	run := RunK6(t, Options{
 		Script: filepath.Join("examples", "websocket-socketio.js"),
@@ -92,16 +92,16 @@ func installSocketIO(t *testing.T, dir string) {
 	require.NoError(t, err, "npm install socket.io@4:\n%s", out)
 }
 
-// startNode runs `node script` in dir until the test ends and returns the
-// port the script prints as "listening on PORT" (within 30 seconds).
-func startNode(t *testing.T, dir, script string) string {
+// startSocketIOServer runs `node server.js` in dir until the test ends and
+// returns the port it prints as "listening on PORT" (within 30 seconds).
+func startSocketIOServer(t *testing.T, dir string) string {
 	t.Helper()
-	cmd := exec.Command("node", script)
+	cmd := exec.CommandContext(t.Context(), "node", "server.js") // killed when the test ends
 	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start(), "starting node %s", script)
+	require.NoError(t, cmd.Start(), "starting node server.js")
 
 	ports := make(chan string, 1)
 	readDone := make(chan struct{})
@@ -117,8 +117,7 @@ func startNode(t *testing.T, dir, script string) string {
 		_, _ = io.Copy(io.Discard, stdout) // until node exits
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // it serves until killed
-		<-readDone
+		<-readDone     // the test's context is done: node was killed
 		_ = cmd.Wait() // "signal: killed" is the expected end
 	})
 
@@ -130,10 +129,10 @@ func startNode(t *testing.T, dir, script string) string {
 		case port := <-ports:
 			return port
 		default:
-			t.Fatalf("node %s exited before printing its port", script)
+			t.Fatal("node server.js exited before printing its port")
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("node %s printed no port within 30s", script)
+		t.Fatal("node server.js printed no port within 30s")
 	}
 	return ""
 }
