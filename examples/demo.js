@@ -1,6 +1,10 @@
 // The `make demo` load test: 10 virtual users for 10 seconds, each holding one
 // WebSocket to the local echo server (`k6 x ws-echo`), sending a message every
-// 100 ms and checking that it comes back. Runs on stock k6 too. Run it with:
+// 100 ms and checking that it comes back.
+//
+// Runs on stock k6 v1.8.1 too.
+//
+// Run it with:
 //
 //   ./k6 x ws-echo &            # the local target server, ws://127.0.0.1:8080
 //   ./k6 run examples/demo.js

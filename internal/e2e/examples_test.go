@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/sha1" // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
 	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,4 +167,27 @@ func answerDeflateWithContextTakeover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, buf) // until the client closes the connection
+}
+
+// TestExamplesSayWhereTheyRun keeps every example usable on stock k6 or
+// honest about it: it imports k6's own module names (never k6/x/...), and
+// its header says either "Runs on stock k6 v1.8.1 too." or "Needs xk6-ws:"
+// followed by the additions it uses.
+func TestExamplesSayWhereTheyRun(t *testing.T) {
+	t.Parallel()
+	scripts, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*.js"))
+	require.NoError(t, err)
+	require.NotEmpty(t, scripts)
+	for _, script := range scripts {
+		source, err := os.ReadFile(script)
+		require.NoError(t, err)
+		name := filepath.Base(script)
+		assert.NotContains(t, string(source), `from "k6/x/`,
+			"%s: import k6's module names (k6/ws, k6/websockets), so the script also runs on stock k6", name)
+		header, _, _ := bytes.Cut(source, []byte("\nimport "))
+		stock := bytes.Contains(header, []byte("// Runs on stock k6 v1.8.1 too."))
+		needs := bytes.Contains(header, []byte("// Needs xk6-ws: "))
+		assert.True(t, stock != needs,
+			"%s: its header must say either \"Runs on stock k6 v1.8.1 too.\" or \"Needs xk6-ws: <additions>\"", name)
+	}
 }
