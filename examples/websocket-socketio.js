@@ -57,7 +57,7 @@ export const options = {
   duration: __ENV.DURATION || "2s",
   thresholds: {
     checks: ["rate==1"],
-    socketio_ack_latency: ["p(95)<200"],
+    socketio_ack_latency: ["p(95)<1000"],
     socketio_heartbeats: ["count>0"],
   },
 };

@@ -49,7 +49,7 @@ export const options = {
   duration: __ENV.DURATION || "2s",
   thresholds: {
     checks: ["rate==1"],
-    stomp_delivery_latency: ["p(95)<200"],
+    stomp_delivery_latency: ["p(95)<1000"],
   },
 };
 
