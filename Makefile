@@ -5,6 +5,8 @@
 #   FUZZTIME    inputs (or time) per fuzz target    (default: 200000x)
 #   BENCHFLAGS  flags passed to the bench runner    (default: none)
 #   WS_ADDR     address of the `demo` echo server   (default: 127.0.0.1:8080)
+#   AUTOBAHN_PORT    port of the Autobahn fuzzing server      (default: 9001)
+#   AUTOBAHN_SERVER  "external": use a fuzzing server already running there
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -16,9 +18,14 @@ GO ?= go
 FUZZTIME ?= 200000x
 BENCHFLAGS ?=
 WS_ADDR ?= 127.0.0.1:8080
-WS_URL := ws://$(WS_ADDR)
-# How long `demo` waits for the echo server's port to answer, in tenths of a second.
+# How long `demo` waits for the echo server to print its address, in tenths of a second.
 DEMO_WAIT_TENTHS := 100
+
+# `autobahn` runs the Autobahn|Testsuite fuzzing server here, writing its
+# reports under AUTOBAHN_DIR.
+AUTOBAHN_PORT ?= 9001
+AUTOBAHN_SERVER ?=
+AUTOBAHN_DIR := .autobahn
 
 # golangci-lint is built from source through the Go module proxy into ./bin.
 # v2.15.0 is the newest v2 release; it builds and runs with go1.26.
@@ -28,7 +35,7 @@ GOLANGCI_LINT := $(CURDIR)/bin/golangci-lint
 # Every Go file of the module except fixtures and build output.
 GO_FILES = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.bench/*' -not -path '*/testdata/*')
 
-.PHONY: help build test vet fmt-check lint demo bench soak fuzz clean
+.PHONY: help build test vet fmt-check lint demo autobahn bench soak fuzz clean
 
 help: ## List the targets (the default)
 	@echo "Targets:"
@@ -60,19 +67,77 @@ lint: ## Run golangci-lint (installed into ./bin on first use)
 	fi
 	"$(GOLANGCI_LINT)" run ./...
 
-# demo starts the echo server in the background, waits (bounded) until its
-# port answers, runs examples/demo.js against it, and always stops the server.
-demo: build ## Run examples/demo.js against `./k6 x ws-echo` on WS_ADDR
-	@addr="$(WS_ADDR)"; host="$${addr%:*}"; port="$${addr##*:}"; \
-	./k6 x ws-echo --addr "$$addr" & server=$$!; \
-	trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true' EXIT; \
+# demo builds ./k6, starts its echo server in the background with its output
+# in a temporary file, and waits (bounded) for the server's banner, which
+# names the address it bound: so the demo never runs against some other
+# program that holds the port. A server that exits (the port is taken, say)
+# stops the demo with its own error. The server is always stopped at the end.
+demo: ## Build ./k6, start `./k6 x ws-echo` on WS_ADDR and run examples/demo.js against it
+	@echo "demo: building ./k6 with the extension (the first build from a cold Go cache takes about 2 minutes on 2 idle cores, longer on a busy machine; later builds take seconds)"
+	@$(MAKE) --no-print-directory build
+	@echo "demo: starting the echo server: ./k6 x ws-echo --addr $(WS_ADDR)"
+	@log="$$(mktemp)"; \
+	./k6 x ws-echo --addr "$(WS_ADDR)" >"$$log" 2>&1 & server=$$!; \
+	trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true; rm -f "$$log"' EXIT; \
+	url=""; \
 	for ((i = 0; ; i++)); do \
-		if (exec 3<>"/dev/tcp/$$host/$$port") 2>/dev/null; then break; fi; \
-		if ! kill -0 "$$server" 2>/dev/null; then echo "demo: the echo server exited" >&2; exit 1; fi; \
-		if ((i >= $(DEMO_WAIT_TENTHS))); then echo "demo: nothing answers on $$addr" >&2; exit 1; fi; \
+		url="$$(sed -n 's/^xk6-ws echo server listening on \(ws[^ ]*\)$$/\1/p' "$$log")"; \
+		if [ -n "$$url" ]; then break; fi; \
+		if ! kill -0 "$$server" 2>/dev/null; then \
+			echo "demo: the echo server could not start on $(WS_ADDR) (is the port taken? try make demo WS_ADDR=127.0.0.1:8081):" >&2; \
+			cat "$$log" >&2; exit 1; \
+		fi; \
+		if ((i >= $(DEMO_WAIT_TENTHS))); then echo "demo: the echo server printed no address within $$(($(DEMO_WAIT_TENTHS) / 10))s:" >&2; cat "$$log" >&2; exit 1; fi; \
 		sleep 0.1; \
 	done; \
-	./k6 run --env WS_URL="$(WS_URL)" examples/demo.js
+	echo "demo: the echo server listens on $$url; running examples/demo.js (10 VUs, 10 s)"; \
+	./k6 run --env WS_URL="$$url" examples/demo.js
+
+# autobahn needs wstest, the Autobahn|Testsuite (a Python 2 program). It
+# starts its fuzzing server (or, with AUTOBAHN_SERVER=external, uses one
+# already listening on AUTOBAHN_PORT, such as the Docker image's, writing its
+# reports into AUTOBAHN_DIR/reports), runs the echo clients of autobahn/ with
+# both APIs, once without and once with permessage-deflate (four agents), and
+# prints the summary of the report. A server it started is stopped at the end.
+autobahn: ## Run the Autobahn|Testsuite against both APIs, without and with compression (needs wstest)
+	@mkdir -p "$(AUTOBAHN_DIR)/reports"; \
+	printf '{"url": "ws://127.0.0.1:%s", "outdir": "%s", "cases": ["*"], "exclude-cases": [], "exclude-agent-cases": {}}\n' \
+		"$(AUTOBAHN_PORT)" "$(CURDIR)/$(AUTOBAHN_DIR)/reports" > "$(AUTOBAHN_DIR)/fuzzingserver.json"; \
+	printf '{"url": "ws://127.0.0.1:%s", "outdir": "/ab/reports", "cases": ["*"], "exclude-cases": [], "exclude-agent-cases": {}}\n' \
+		"$(AUTOBAHN_PORT)" > "$(AUTOBAHN_DIR)/fuzzingserver-docker.json"; \
+	if [ -z "$(AUTOBAHN_SERVER)" ] && ! command -v wstest >/dev/null 2>&1; then \
+		echo "autobahn: wstest (Autobahn|Testsuite, a Python 2 program) is not installed. Either:" >&2; \
+		echo "  - install it: pip2 install autobahntestsuite   (Python 2.7 with pip; puts wstest on PATH), or" >&2; \
+		echo "  - run its fuzzing server from the Docker image, in another terminal:" >&2; \
+		echo "      docker run --rm --network host -v \"\$$PWD/$(AUTOBAHN_DIR):/ab\" crossbario/autobahn-testsuite \\" >&2; \
+		echo "        wstest -m fuzzingserver -s /ab/fuzzingserver-docker.json" >&2; \
+		echo "    then: make autobahn AUTOBAHN_SERVER=external" >&2; \
+		exit 2; \
+	fi
+	@$(MAKE) --no-print-directory build
+	@server=""; \
+	if [ -z "$(AUTOBAHN_SERVER)" ]; then \
+		echo "autobahn: starting wstest -m fuzzingserver on port $(AUTOBAHN_PORT) (log: $(AUTOBAHN_DIR)/wstest.log)"; \
+		wstest -m fuzzingserver -s "$(AUTOBAHN_DIR)/fuzzingserver.json" > "$(AUTOBAHN_DIR)/wstest.log" 2>&1 & server=$$!; \
+		trap 'kill "$$server" 2>/dev/null || true; wait "$$server" 2>/dev/null || true' EXIT; \
+	fi; \
+	for ((i = 0; ; i++)); do \
+		if (exec 3<>"/dev/tcp/127.0.0.1/$(AUTOBAHN_PORT)") 2>/dev/null; then break; fi; \
+		if [ -n "$$server" ] && ! kill -0 "$$server" 2>/dev/null; then echo "autobahn: wstest exited:" >&2; cat "$(AUTOBAHN_DIR)/wstest.log" >&2; exit 1; fi; \
+		if ((i >= 300)); then echo "autobahn: no fuzzing server answers on port $(AUTOBAHN_PORT) after 30s" >&2; exit 1; fi; \
+		sleep 0.1; \
+	done; \
+	url="ws://127.0.0.1:$(AUTOBAHN_PORT)"; \
+	for api in ws websocket; do \
+		for compression in "" deflate; do \
+			module="k6-ws"; if [ "$$api" = websocket ]; then module="k6-websockets"; fi; \
+			agent="xk6-ws-$$module$${compression:+-$$compression}"; \
+			echo "autobahn: running every case as $$agent"; \
+			./k6 run -q --summary-mode=disabled -e AUTOBAHN_URL="$$url" -e AGENT="$$agent" -e COMPRESSION="$$compression" \
+				"autobahn/$$api-client.js"; \
+		done; \
+	done; \
+	./k6 run -q -e REPORT="$(CURDIR)/$(AUTOBAHN_DIR)/reports/index.json" autobahn/summary.js
 
 bench: ## Compare with stock k6 (go run ./bench/cmd/benchrun, flags from BENCHFLAGS)
 	$(GO) run ./bench/cmd/benchrun $(BENCHFLAGS)

@@ -1,6 +1,8 @@
 // auth.js: authenticating the handshake with headers and cookies, with both
 // APIs.
 //
+// Runs on stock k6 v1.8.1 too.
+//
 // WebSocket services usually authenticate the HTTP upgrade request: a bearer
 // token in a header, or a session cookie. The echo server's /headers route
 // answers with a JSON message of the request's headers and cookies, so the
@@ -15,8 +17,8 @@
 //
 //   ./k6 x ws-echo &                      # the local target server
 //   ./k6 run examples/auth.js
-import ws from "k6/x/ws";
-import { WebSocket } from "k6/x/websockets";
+import ws from "k6/ws";
+import { WebSocket } from "k6/websockets";
 import http from "k6/http";
 import { check, sleep } from "k6";
 

@@ -1,5 +1,7 @@
 // compression.js: permessage-deflate compression (RFC 7692), with both APIs.
 //
+// Runs on stock k6 v1.8.1 too.
+//
 // `compression: "deflate"` in the params asks the server to compress
 // messages. Whether it agreed is in the handshake response: the
 // `extensions` property of a WebSocket, the `Sec-Websocket-Extensions`
@@ -12,8 +14,8 @@
 //
 //   ./k6 x ws-echo &                      # the local target server
 //   ./k6 run examples/compression.js
-import ws from "k6/x/ws";
-import { WebSocket } from "k6/x/websockets";
+import ws from "k6/ws";
+import { WebSocket } from "k6/websockets";
 import { check, sleep } from "k6";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";

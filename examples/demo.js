@@ -1,20 +1,33 @@
 // The `make demo` load test: 10 virtual users for 10 seconds, each holding one
 // WebSocket to the local echo server (`k6 x ws-echo`), sending a message every
-// 100 ms and checking that it comes back. Run it with:
+// 100 ms and checking that it comes back.
+//
+// Runs on stock k6 v1.8.1 too.
+//
+// Run it with:
 //
 //   ./k6 x ws-echo &            # the local target server, ws://127.0.0.1:8080
 //   ./k6 run examples/demo.js
-import { WebSocket } from "k6/x/websockets";
+//
+// The run fails (exit code 99) unless every handshake succeeded: a server
+// that refuses the upgrade (a 404 from some other program on the port), a
+// refused connection or a failed extension negotiation all count against the
+// "handshake succeeded" check, and its threshold.
+import { WebSocket } from "k6/websockets";
 import { check } from "k6";
 import { Trend } from "k6/metrics";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
 const roundTrip = new Trend("echo_round_trip", true);
+let loggedError = false;
 
 export const options = {
   vus: 10,
   duration: __ENV.DURATION || "10s",
   thresholds: {
+    // every session must have opened: the WebSocket class dispatches `open`
+    // only after a 101 answer whose extensions and subprotocol were valid
+    "checks{check:handshake succeeded}": ["rate==1"],
     ws_connecting: ["p(95)<500"],
     echo_round_trip: ["p(95)<100"],
     checks: ["rate>0.99"],
@@ -23,10 +36,13 @@ export const options = {
 
 export default function () {
   const ws = new WebSocket(`${base}/echo`);
+  let opened = false;
   let sent = 0;
   let timer;
 
   ws.onopen = () => {
+    opened = true;
+    check(ws, { "handshake succeeded": () => true });
     timer = setInterval(() => {
       ws.send(JSON.stringify({ seq: sent++, at: Date.now() }));
       if (sent === 20) {
@@ -46,5 +62,17 @@ export default function () {
     }
   };
 
-  ws.onerror = (event) => console.error(`websocket error: ${event.error}`);
+  ws.onerror = (event) => {
+    if (!loggedError) {
+      loggedError = true; // once per VU: a wrong target fails every iteration
+      console.error(`websocket error: ${event.error}`);
+    }
+  };
+
+  ws.onclose = () => {
+    clearInterval(timer);
+    if (!opened) {
+      check(ws, { "handshake succeeded": () => false });
+    }
+  };
 }

@@ -1,6 +1,8 @@
 // subprotocols.js: subprotocol negotiation (Sec-WebSocket-Protocol), with
 // both APIs.
 //
+// Needs xk6-ws: the `subprotocols` param of k6/ws.
+//
 // The client offers a list of subprotocols, most preferred first; the server
 // picks one of them (or none) in its handshake response. Here the echo
 // server's `?protocols=` query restricts what it accepts, standing in for a
@@ -16,8 +18,8 @@
 //
 //   ./k6 x ws-echo &                      # the local target server
 //   ./k6 run examples/subprotocols.js
-import ws from "k6/x/ws";
-import { WebSocket } from "k6/x/websockets";
+import ws from "k6/ws";
+import { WebSocket } from "k6/websockets";
 import { check, sleep } from "k6";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
@@ -87,7 +89,7 @@ export default async function () {
     socket.setTimeout(() => socket.close(), 5000); // never wait forever
   });
   check(res, {
-    "k6/ws: handshake status is 101": (r) => r.status === 101,
+    "k6/ws: handshake succeeded": (r) => r && r.status === 101 && !r.error,
     "k6/ws: the response names the picked subprotocol": (r) => r.headers["Sec-Websocket-Protocol"] === "chat.v1",
     "k6/ws: the message was echoed": () => echo === "v1|hi",
   });

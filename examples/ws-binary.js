@@ -1,12 +1,15 @@
 // ws-binary.js: binary messages with the k6/ws Socket API.
 //
+// Needs xk6-ws: `sendBinary` of typed arrays and DataViews (stock k6 v1.8.1 takes
+// only ArrayBuffers).
+//
 // socket.sendBinary takes an ArrayBuffer or any view of one (typed arrays,
 // DataView); binary messages arrive as ArrayBuffers in the binaryMessage
 // event. The second part lets the server push 50 binary messages of 64 bytes.
 //
 //   ./k6 x ws-echo &
 //   ./k6 run examples/ws-binary.js
-import ws from "k6/x/ws";
+import ws from "k6/ws";
 import { check } from "k6";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";

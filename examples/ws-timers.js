@@ -1,14 +1,16 @@
 // ws-timers.js: socket.setInterval, socket.setTimeout and ping/pong.
 //
-// Every 100ms the socket sends a message and a ping; after 1.05s a timeout
-// closes it (after close() no more message or pong events are delivered, so
-// the last tick gets 50ms for its answers). The pongs give the ws_ping metric (round trip time). Timers run
-// on the VU's goroutine, between the socket's events, and stop when the
-// socket closes.
+// Runs on stock k6 v1.8.1 too.
+//
+// Every 100ms the socket sends a message and a ping, ten times; once every
+// message and ping has been answered the socket closes (a timeout closes it
+// after 5s in any case). The pongs give the ws_ping metric (round trip
+// time). Timers run on the VU's goroutine, between the socket's events, and
+// stop when the socket closes.
 //
 //   ./k6 x ws-echo &
 //   ./k6 run examples/ws-timers.js
-import ws from "k6/x/ws";
+import ws from "k6/ws";
 import { check } from "k6";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
@@ -24,29 +26,44 @@ export const options = {
 };
 
 export default function () {
+  const ticksWanted = 10;
   let ticks = 0;
   let pongs = 0;
   let echoes = 0;
   let closedWith = null;
 
   ws.connect(`${base}/echo`, function (socket) {
+    const closeWhenAnswered = () => {
+      if (pongs === ticksWanted && echoes === ticksWanted) {
+        socket.close(1000);
+      }
+    };
     socket.on("open", () => {
       socket.setInterval(() => {
+        if (ticks === ticksWanted) {
+          return; // the interval runs until the socket closes
+        }
         ticks++;
         socket.send(`tick ${ticks}`);
         socket.ping();
       }, 100);
-      socket.setTimeout(() => socket.close(1000), 1050);
+      socket.setTimeout(() => socket.close(1000), 5000); // never wait forever
     });
 
-    socket.on("message", () => echoes++);
-    socket.on("pong", () => pongs++);
+    socket.on("message", () => {
+      echoes++;
+      closeWhenAnswered();
+    });
+    socket.on("pong", () => {
+      pongs++;
+      closeWhenAnswered();
+    });
     socket.on("close", (code) => (closedWith = code));
     socket.on("error", (e) => console.error(`socket error: ${e.error()}`));
   });
 
   check(null, {
-    "the interval ticked every 100ms": () => ticks >= 9 && ticks <= 10,
+    "the interval ticked ten times": () => ticks === ticksWanted,
     "every ping got its pong": () => pongs === ticks,
     "every message was echoed": () => echoes === ticks,
     "closed with the code passed to close()": () => closedWith === 1000,

@@ -1,5 +1,7 @@
-// wsc-binary-protocol.js: a binary protocol with ArrayBuffer, DataView and
+// websocket-binary-protocol.js: a binary protocol with ArrayBuffer, DataView and
 // Blob (the WebSocket class).
+//
+// Needs xk6-ws: sending a Blob (stock k6 v1.8.1 throws "unsupported send type").
 //
 // Many game, trading and IoT services speak binary frames instead of JSON.
 // This script encodes a made-up frame with a DataView:
@@ -21,8 +23,8 @@
 // checked field by field, and the frame's timestamp gives a latency Trend.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wsc-binary-protocol.js
-import { WebSocket, Blob } from "k6/x/websockets";
+//   ./k6 run examples/websocket-binary-protocol.js
+import { WebSocket, Blob } from "k6/websockets";
 import { check } from "k6";
 import { Trend } from "k6/metrics";
 

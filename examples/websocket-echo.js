@@ -1,16 +1,22 @@
-// wsc-echo.js: the WebSocket class against the echo server.
+// websocket-echo.js: the WebSocket class against the echo server.
+//
+// Needs xk6-ws: the `handshakeTimeout` and `closeTimeout` params and the close
+// event's `wasClean`.
 //
 // Each iteration opens a WebSocket, sends text, an ArrayBuffer and a typed
 // array once it is open, checks that every echo comes back in order with the
 // right type, then closes with a code and reason of its own. The iteration
 // ends when the close event has been dispatched: the event loop waits for
-// every socket. (`import { WebSocket } from "k6/websockets"` works the same:
-// this extension also answers to k6's own module names.)
+// every socket.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wsc-echo.js
-import { WebSocket } from "k6/x/websockets";
+//   ./k6 run examples/websocket-echo.js
+import { WebSocket } from "k6/websockets";
 import { check } from "k6";
+
+// readyState values, as numbers: WebSocket.OPEN and friends are an addition of
+// xk6-ws (stock k6 leaves them undefined).
+const OPEN = 1;
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
 
@@ -29,7 +35,7 @@ const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padSt
 
 export default function () {
   const ws = new WebSocket(`${base}/echo`, "echo-protocol", {
-    tags: { example: "wsc-echo" },
+    tags: { example: "websocket-echo" },
     handshakeTimeout: "5s",
     closeTimeout: "2s",
   });
@@ -39,7 +45,7 @@ export default function () {
 
   ws.addEventListener("open", () => {
     check(ws, {
-      "open: readyState is OPEN": (w) => w.readyState === WebSocket.OPEN,
+      "open: readyState is OPEN": (w) => w.readyState === OPEN,
       "open: the server picked our subprotocol": (w) => w.protocol === "echo-protocol",
     });
     ws.send("hello");

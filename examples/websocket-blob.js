@@ -1,12 +1,14 @@
-// wsc-blob.js: Blob and binary messages with the WebSocket class.
+// websocket-blob.js: Blob and binary messages with the WebSocket class.
+//
+// Needs xk6-ws: `Blob.slice()` with a negative start (stock k6 v1.8.1 crashes).
 //
 // Builds a Blob from mixed parts, sends it and a slice of it, and checks
 // that the echoes come back as Blobs (the default binaryType) with the same
 // bytes; a Blob that was received is sent back as it is.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wsc-blob.js
-import { WebSocket, Blob } from "k6/x/websockets";
+//   ./k6 run examples/websocket-blob.js
+import { WebSocket, Blob } from "k6/websockets";
 import { check } from "k6";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";

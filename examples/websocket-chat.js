@@ -1,4 +1,6 @@
-// wsc-chat.js: a chat room with many sockets per VU (the WebSocket class).
+// websocket-chat.js: a chat room with many sockets per VU (the WebSocket class).
+//
+// Needs xk6-ws: the close event's `wasClean` (stock k6 v1.8.1 leaves it undefined).
 //
 // Each iteration opens 5 sockets ("members") in a room of its own on the echo
 // server's /chat route, which broadcasts every message to every member of the
@@ -14,8 +16,8 @@
 // name instead.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wsc-chat.js         # DURATION=30s for longer
-import { WebSocket } from "k6/x/websockets";
+//   ./k6 run examples/websocket-chat.js         # DURATION=30s for longer
+import { WebSocket } from "k6/websockets";
 import { check } from "k6";
 import exec from "k6/execution";
 import { Counter } from "k6/metrics";

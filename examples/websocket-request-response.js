@@ -1,5 +1,7 @@
-// wsc-request-response.js: request/response over one WebSocket, with a
+// websocket-request-response.js: request/response over one WebSocket, with a
 // latency Trend and checks (the WebSocket class).
+//
+// Runs on stock k6 v1.8.1 too.
 //
 // Many WebSocket APIs are RPC-like: the client sends a request with an id and
 // the server answers with a message carrying the same id. A small client
@@ -10,8 +12,8 @@
 // against a real service, compare what it answers instead.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wsc-request-response.js
-import { WebSocket } from "k6/x/websockets";
+//   ./k6 run examples/websocket-request-response.js
+import { WebSocket } from "k6/websockets";
 import { check } from "k6";
 import { Trend } from "k6/metrics";
 
