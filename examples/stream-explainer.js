@@ -1,5 +1,7 @@
-// wss-explainer.js: the examples of the WICG explainer "WebSocketStream
+// stream-explainer.js: the examples of the WICG explainer "WebSocketStream
 // Explained", run unchanged in k6; only the import is added.
+//
+// Needs xk6-ws: WebSocketStream.
 //
 // The explainer leaves `url` and `process` to the reader; they are defined
 // at the end. The server (/push) sends five messages; process() answers each
@@ -7,8 +9,8 @@
 // does, which ends the read loop.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wss-explainer.js
-import { WebSocketStream } from "k6/x/websockets";
+//   ./k6 run examples/stream-explainer.js
+import { WebSocketStream } from "k6/websockets";
 import { check } from "k6";
 
 export default async function () {

@@ -1,5 +1,7 @@
-// wss-request-response.js: one WebSocketStream per VU, kept across
+// stream-request-response.js: one WebSocketStream per VU, kept across
 // iterations, one timed request per iteration (grafana/k6#4769).
+//
+// Needs xk6-ws: WebSocketStream.
 //
 // Each VU opens its stream in its first iteration and keeps it in module
 // scope. Every iteration then sends one request with an id, awaits the
@@ -16,8 +18,8 @@
 // with the answers, as server pushes would be.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wss-request-response.js
-import { WebSocketStream } from "k6/x/websockets";
+//   ./k6 run examples/stream-request-response.js
+import { WebSocketStream } from "k6/websockets";
 import { check } from "k6";
 import exec from "k6/execution";
 import { Trend } from "k6/metrics";

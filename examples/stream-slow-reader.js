@@ -1,4 +1,6 @@
-// wss-slow-reader.js: reading a flooding server at the script's own pace.
+// stream-slow-reader.js: reading a flooding server at the script's own pace.
+//
+// Needs xk6-ws: WebSocketStream.
 //
 // The server (/push) sends 20000 messages of 1 KiB as fast as it can. The
 // script reads them in batches and pauses between batches. Nothing is lost
@@ -7,8 +9,8 @@
 // slows the server down (backpressure) instead of k6 buffering the flood.
 //
 //   ./k6 x ws-echo &                      # the local target server
-//   ./k6 run examples/wss-slow-reader.js
-import { WebSocketStream } from "k6/x/websockets";
+//   ./k6 run examples/stream-slow-reader.js
+import { WebSocketStream } from "k6/websockets";
 import { check } from "k6";
 
 const count = 20000;
