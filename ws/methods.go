@@ -112,10 +112,12 @@ func (s *socket) sendBinary(args ...sobek.Value) error {
 	return s.write(true, data, "sendBinary")
 }
 
-// write queues a data message and counts it. A message the connection does
-// not take is an error event, not an exception.
+// write queues a data message and counts it. While the write queue is full
+// it waits for room, as k6's synchronous write does, until the VU's context
+// ends. A message the connection does not take is an error event, not an
+// exception.
 func (s *socket) write(binary bool, data []byte, method string) error {
-	if err := s.conn.Send(binary, data); err != nil {
+	if err := s.conn.SendWait(s.ctx, binary, data); err != nil {
 		return s.writeFailed(method, err)
 	}
 	s.sess.MessageSent(time.Now())

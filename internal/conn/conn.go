@@ -95,6 +95,11 @@ type Conn struct {
 	queueBytes int
 	notified   bool
 	room       chan struct{}
+	// what the writer wrote since the last Events, and whether SendWait
+	// waited meanwhile: the allowance for replies (see enqueue).
+	sentBytes    int
+	sentMessages int
+	sendWaited   bool
 
 	// outbound queue, filled by Send/Ping/Close, drained by the writer.
 	wmu         sync.Mutex
@@ -168,11 +173,9 @@ func (c *Conn) Events(buf []Event) []Event {
 	c.queue = buf[:0]
 	c.queueBytes = 0
 	c.notified = false
+	c.sentBytes, c.sentMessages, c.sendWaited = 0, 0, false
 	c.mu.Unlock()
-	select {
-	case c.room <- struct{}{}:
-	default:
-	}
+	c.wakeReader()
 	return out
 }
 
@@ -222,6 +225,7 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 		}
 		room := c.wroom
 		c.wmu.Unlock()
+		c.allowReplies()
 
 		select {
 		case <-room:
@@ -230,6 +234,25 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 		case <-ctx.Done():
 			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
 		}
+	}
+}
+
+// allowReplies lets the reader take replies to what was written since the
+// last Events beyond the inbound queue's limits, while the caller of
+// SendWait cannot drain the queue: a peer that answers each message (an
+// echo) would otherwise stop reading, and the wait would never end.
+func (c *Conn) allowReplies() {
+	c.mu.Lock()
+	c.sendWaited = true
+	c.mu.Unlock()
+	c.wakeReader()
+}
+
+// wakeReader resumes the reader if it waits for room in the inbound queue.
+func (c *Conn) wakeReader() {
+	select {
+	case c.room <- struct{}{}:
+	default:
 	}
 }
 
@@ -329,19 +352,33 @@ func (c *Conn) writeLoop() {
 
 		err := c.write(m)
 
-		c.wmu.Lock()
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
-			c.buffered -= int64(len(m.data))
-			if c.wroom != nil {
-				close(c.wroom) // wakes SendWait
-				c.wroom = nil
-			}
+			c.written(len(m.data))
 		}
-		c.wmu.Unlock()
 		if err != nil {
 			c.die(&fault{code: CloseAbnormal, err: fmt.Errorf("websocket write failed: %w", err)})
 			return
 		}
+	}
+}
+
+// written accounts for a data message of n bytes that the writer wrote.
+func (c *Conn) written(n int) {
+	c.wmu.Lock()
+	c.buffered -= int64(n)
+	if c.wroom != nil {
+		close(c.wroom) // wakes SendWait
+		c.wroom = nil
+	}
+	c.wmu.Unlock()
+
+	c.mu.Lock()
+	c.sentBytes += n
+	c.sentMessages++
+	wake := c.sendWaited
+	c.mu.Unlock()
+	if wake {
+		c.wakeReader()
 	}
 }
 
@@ -443,11 +480,21 @@ func readMessage(r io.Reader) ([]byte, error) {
 
 // enqueue adds ev to the inbound queue, waiting for room while it is full.
 // It returns false when the connection is torn down meanwhile.
+//
+// The queue is full at Options.QueueMessages or Options.QueueBytes, except
+// that once SendWait waited since the last Events, what the writer wrote
+// since then is added to both limits: replies to the messages of a burst are
+// taken while the burst is being sent.
 func (c *Conn) enqueue(ev Event) bool {
 	for {
 		c.mu.Lock()
-		if len(c.queue) < c.opts.QueueMessages &&
-			(len(c.queue) == 0 || c.queueBytes+len(ev.Data) <= c.opts.QueueBytes) {
+		maxMessages, maxBytes := c.opts.QueueMessages, c.opts.QueueBytes
+		if c.sendWaited {
+			maxMessages += c.sentMessages
+			maxBytes += c.sentBytes
+		}
+		if len(c.queue) < maxMessages &&
+			(len(c.queue) == 0 || c.queueBytes+len(ev.Data) <= maxBytes) {
 			c.queue = append(c.queue, ev)
 			c.queueBytes += len(ev.Data)
 			wake := !c.notified
