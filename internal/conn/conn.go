@@ -276,4 +276,3 @@ func (c *Conn) handlePong(data string) error {
 	c.enqueue(ev)
 	return nil
 }
-
