@@ -13,7 +13,7 @@ func TestSendErrorSaysWhatHappened(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, route, want string }{
 		{"dropped", "/drop?mode=fin",
-			"socket.send: websocket is closed: websocket: the peer dropped the connection without a close frame: " +
+			"socket.send: websocket is closed: websocket: the connection was dropped without a close frame: " +
 				"unexpected EOF"},
 		{"peer closed", "/close?code=4001&reason=bye",
 			"socket.send: websocket is closed: the peer closed it: websocket: close 4001: bye"},

@@ -198,7 +198,7 @@ func (c *Conn) readEnding(err error) *ending {
 		// gorilla reports a TCP connection that ended without a close frame
 		// as a 1006 close error.
 		return &ending{code: CloseAbnormal, final: true, err: fmt.Errorf(
-			"websocket: the peer dropped the connection without a close frame: %w", io.ErrUnexpectedEOF)}
+			"websocket: the connection was dropped without a close frame: %w", io.ErrUnexpectedEOF)}
 	case errors.As(err, &ce):
 		return &ending{code: StatusCode(ce.Code), reason: ce.Text, clean: true, final: true}
 	case errors.Is(err, websocket.ErrReadLimit):

@@ -24,7 +24,7 @@ func TestSendAndPingSayWhyTheConnectionTakesNoMore(t *testing.T) {
 		text  string
 		code  conn.StatusCode
 	}{
-		{"dropped", "/drop?mode=fin", nil, []error{conn.ErrClosed}, "the peer dropped the connection without a close frame", -1},
+		{"dropped", "/drop?mode=fin", nil, []error{conn.ErrClosed}, "the connection was dropped without a close frame", -1},
 		{"peer closed", "/close?code=4001&reason=bye", nil, []error{conn.ErrClosed},
 			"the peer closed it: websocket: close 4001: bye", 4001},
 		{"Close called", "/echo", func(c *client, _ context.CancelCauseFunc) { c.Close(conn.CloseNormal, "") },
