@@ -60,9 +60,10 @@ const maxPendingPings = 1024
 // maxPooledReadBufSize is the largest read buffer kept for reuse.
 const maxPooledReadBufSize = 64 << 10
 
-// Errors returned by Send, Ping and Close.
+// Errors returned by Send, SendWait and Ping, wrapped with why.
 var (
-	// ErrClosing is returned once Close has been called.
+	// ErrClosing is returned once Close has been called, until the
+	// connection is gone.
 	ErrClosing = errors.New("websocket is closing")
 	// ErrClosed is returned once the connection is gone.
 	ErrClosed = errors.New("websocket is closed")
@@ -75,11 +76,8 @@ var (
 // copied out at their exact size.
 var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// Conn is an open WebSocket connection.
-//
-// Events reports what arrives; Send, SendWait, Ping and Close may be called
-// from any one goroutine (the script's). Done is closed when the connection is gone
-// and every goroutine of it has returned.
+// Conn is an open WebSocket connection. The package documentation says who
+// may call its methods, and how its events and its life go.
 type Conn struct {
 	ws     *websocket.Conn
 	opts   Options

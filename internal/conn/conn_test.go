@@ -366,6 +366,11 @@ func TestCloseTimesOutWhenThePeerReadsNothingOfTheQueue(t *testing.T) {
 		require.NoError(t, c.Send(true, make([]byte, 1<<20)))
 	}
 	c.Close(conn.CloseNormal, "")
+	select {
+	case <-c.Done():
+	case <-time.After(3 * waitBound): // the peer is given 5s, twice at most
+		t.Fatal("the close of a stalled peer did not end")
+	}
 	events := c.until(t, conn.Close)
 	require.Len(t, events, 2)
 	assert.ErrorContains(t, events[0].Err, "the peer read none of the")

@@ -53,7 +53,7 @@ type ending struct {
 // already queued. The connection is torn down when the peer answers, or
 // when Options.CloseTimeout passes after our close frame went on the wire,
 // or, while the frame still waits behind queued messages, when the peer
-// reads nothing of them for Options.CloseTimeout. Calls after the first, or
+// reads nothing of them for Options.CloseTimeout (and at least 5 seconds). Calls after the first, or
 // after the peer closed, do nothing.
 func (c *Conn) Close(code StatusCode, reason string) {
 	c.smu.Lock()
@@ -64,8 +64,16 @@ func (c *Conn) Close(code StatusCode, reason string) {
 	c.state = stateClosing
 	c.closeCalled = true
 	c.closeWire = c.wire.written()
-	c.closeTimer = time.AfterFunc(c.opts.CloseTimeout, c.closeTimedOut)
+	c.closeTimer = time.AfterFunc(c.stallWait(), c.closeTimedOut)
 	c.enqueueWriteLocked(outbound{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(int(code), reason)})
+}
+
+// stallWait is how long a close waits for the peer to read any of the
+// messages queued before our close frame: CloseTimeout, and at least
+// minStallWait, so that a healthy peer that pauses is not taken for a
+// stalled one.
+func (c *Conn) stallWait() time.Duration {
+	return max(c.opts.CloseTimeout, minStallWait)
 }
 
 // writeClose writes the close frame that Close queued.
@@ -126,11 +134,11 @@ func (c *Conn) closeTimedOut() {
 	case stateClosing:
 		if n := c.wire.written(); n != c.closeWire {
 			c.closeWire = n
-			c.closeTimer.Reset(timeout)
+			c.closeTimer.Reset(c.stallWait())
 			break
 		}
 		end = &ending{code: CloseAbnormal, err: fmt.Errorf("websocket close handshake timed out: "+
-			"the peer read none of the %d bytes queued before our close frame within %s", c.buffered, timeout)}
+			"the peer read none of the %d bytes queued before our close frame within %s", c.buffered, c.stallWait())}
 	case stateCloseSent:
 		if left := timeout - time.Since(c.closeSentAt); left > 0 {
 			c.closeTimer.Reset(left)

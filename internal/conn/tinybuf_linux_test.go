@@ -16,23 +16,31 @@ import (
 	"github.com/loadkit/xk6-ws/internal/conn"
 )
 
-// tinySocketDialer dials TCP connections whose socket buffers are small from
-// the start, before the window is advertised.
-type tinySocketDialer struct{}
+// socketDialer dials TCP connections whose socket buffers are set from the
+// start, before the window is advertised; 0 keeps the system's default.
+type socketDialer struct{ rcvbuf, sndbuf int }
 
-func (tinySocketDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var err error
-		if cerr := rc.Control(func(fd uintptr) {
-			if err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, tinyBuffers); err == nil {
-				err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, tinyBuffers)
-			}
-		}); cerr != nil {
-			return cerr //nolint:wrapcheck // the runtime's own error
-		}
-		return err //nolint:wrapcheck // the kernel's own error
+func (d socketDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return setBuffers(rc, d.rcvbuf, d.sndbuf)
 	}}
-	return d.DialContext(ctx, network, addr) //nolint:wrapcheck // a dialer's own error
+	return nd.DialContext(ctx, network, addr) //nolint:wrapcheck // a dialer's own error
+}
+
+// setBuffers sets the receive and send buffers of a socket; 0 keeps one.
+func setBuffers(rc syscall.RawConn, rcvbuf, sndbuf int) error {
+	var err error
+	if cerr := rc.Control(func(fd uintptr) {
+		if rcvbuf > 0 {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+		}
+		if sndbuf > 0 && err == nil {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, sndbuf)
+		}
+	}); cerr != nil {
+		return cerr //nolint:wrapcheck // the runtime's own error
+	}
+	return err //nolint:wrapcheck // the kernel's own error
 }
 
 // A burst far larger than the queues and socket buffers, sent to an echo
@@ -41,7 +49,7 @@ func (tinySocketDialer) DialContext(ctx context.Context, network, addr string) (
 func TestSendWaitBurstToAnEchoIsNotStuck(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	c := dialTarget(t, context.Background(), conn.Target{URL: srv.URL() + "/echo", Dialer: tinySocketDialer{}},
+	c := dialTarget(t, context.Background(), conn.Target{URL: srv.URL() + "/echo", Dialer: socketDialer{tinyBuffers, tinyBuffers}},
 		conn.Options{WriteQueueBytes: 256 << 10, QueueBytes: 64 << 10})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*waitBound)
 	defer cancel()
@@ -58,19 +66,13 @@ func TestSendWaitBurstToAnEchoIsNotStuck(t *testing.T) {
 	}
 }
 
-// slowReader is a server whose socket buffers are small and that reads at
-// most 16 KiB a millisecond: a healthy peer, slower than the client. It
-// sends the bytes it read on got when the client closed.
+// slowReader is a server with a receive buffer of 64 KiB that reads at most
+// 16 KiB a millisecond: a healthy peer, slower than the client. It sends the
+// bytes it read on got when the client closed.
 func startSlowReader(t *testing.T) (url string, got <-chan int) {
 	t.Helper()
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		var err error
-		if cerr := rc.Control(func(fd uintptr) {
-			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, tinyBuffers)
-		}); cerr != nil {
-			return cerr //nolint:wrapcheck // the runtime's own error
-		}
-		return err //nolint:wrapcheck // the kernel's own error
+		return setBuffers(rc, 64<<10, 0)
 	}}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -109,7 +111,7 @@ func startSlowReader(t *testing.T) (url string, got <-chan int) {
 func TestCloseTimeoutCountsFromTheCloseFrame(t *testing.T) {
 	t.Parallel()
 	url, got := startSlowReader(t)
-	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: tinySocketDialer{}},
+	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{sndbuf: tinyBuffers}},
 		conn.Options{CloseTimeout: 300 * time.Millisecond})
 	const n, size = 10, 1 << 20
 	for range n {
