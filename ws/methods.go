@@ -14,7 +14,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/internal/conn"
-	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // maxCloseReason is the longest close reason a close frame can carry, in
@@ -106,11 +106,11 @@ func (s *socket) sendBinary(args ...sobek.Value) error {
 	if len(args) == 0 {
 		return errors.New("socket.sendBinary: missing argument, expected ArrayBuffer or an ArrayBuffer view")
 	}
-	data, ok := binaryData(s.rt, args[0])
+	data, ok := jsval.Bytes(s.rt, args[0])
 	if !ok {
-		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", typeName(s.rt, args[0]))
+		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", jsval.Describe(args[0]))
 	}
-	return s.write(true, data, "sendBinary")
+	return s.write(true, bytes.Clone(data), "sendBinary")
 }
 
 // write queues a data message and counts it. A message the connection does
@@ -202,7 +202,7 @@ func (s *socket) setInterval(fn, ms sobek.Value) error {
 func (s *socket) schedule(method string, fnV, msV sobek.Value, repeat bool) error {
 	fn, ok := sobek.AssertFunction(fnV)
 	if !ok {
-		return fmt.Errorf("socket.%s: the first argument must be a function, got %s", method, params.Describe(fnV))
+		return fmt.Errorf("socket.%s: the first argument must be a function, got %s", method, jsval.Describe(fnV))
 	}
 	ms := 0.0
 	if !common.IsNullish(msV) {
@@ -221,63 +221,4 @@ func (s *socket) schedule(method string, fnV, msV sobek.Value, repeat bool) erro
 	}
 	s.timers.add(fn, d, repeat)
 	return nil
-}
-
-// binaryData copies the bytes of an ArrayBuffer or ArrayBuffer view.
-func binaryData(rt *sobek.Runtime, v sobek.Value) ([]byte, bool) {
-	if common.IsNullish(v) {
-		return nil, false
-	}
-	if ab, ok := v.Export().(sobek.ArrayBuffer); ok {
-		return bytes.Clone(ab.Bytes()), true
-	}
-	obj, ok := v.(*sobek.Object)
-	if !ok || !isView(rt, obj) {
-		return nil, false
-	}
-	buffer, offset, length := obj.Get("buffer"), obj.Get("byteOffset"), obj.Get("byteLength")
-	if buffer == nil || offset == nil || length == nil {
-		return nil, false
-	}
-	ab, ok := buffer.Export().(sobek.ArrayBuffer)
-	if !ok {
-		return nil, false
-	}
-	buf := ab.Bytes()
-	off, n := offset.ToInteger(), length.ToInteger()
-	if off < 0 || n < 0 || off > int64(len(buf)) || n > int64(len(buf))-off {
-		return nil, false
-	}
-	return bytes.Clone(buf[off : off+n]), true
-}
-
-// isView reports whether obj is a typed array or a DataView.
-func isView(rt *sobek.Runtime, obj *sobek.Object) bool {
-	ctor, ok := rt.Get("ArrayBuffer").(*sobek.Object)
-	if !ok {
-		return false
-	}
-	fn, ok := sobek.AssertFunction(ctor.Get("isView"))
-	if !ok {
-		return false
-	}
-	res, err := fn(ctor, obj)
-	return err == nil && res.ToBoolean()
-}
-
-// typeName names the type of v the way k6's error messages do: "null",
-// "undefined" or the name of its constructor, e.g. "Number" or "Array".
-func typeName(rt *sobek.Runtime, v sobek.Value) string {
-	if common.IsNullish(v) {
-		if v == nil {
-			return "undefined"
-		}
-		return v.String()
-	}
-	if ctor, ok := v.ToObject(rt).Get("constructor").(*sobek.Object); ok {
-		if name := ctor.Get("name"); name != nil && name.String() != "" {
-			return name.String()
-		}
-	}
-	return "Object"
 }
