@@ -11,6 +11,7 @@ import (
 
 	"github.com/grafana/sobek"
 
+	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
@@ -79,7 +80,7 @@ func FuzzCloseArgs(f *testing.F) {
 				}
 				continue
 			}
-			if got != 1000 && (got < 3000 || got > 4999) {
+			if got != conn.CloseNormal && (got < 3000 || got > 4999) {
 				t.Fatalf("closeCode(%v) accepted %d", v, got)
 			}
 		}
@@ -90,7 +91,7 @@ func FuzzCloseArgs(f *testing.F) {
 			}
 			return
 		}
-		if len(got) > maxCloseReason || !utf8.ValidString(got) {
+		if len(got) > conn.MaxCloseReason || !utf8.ValidString(got) {
 			t.Fatalf("closeReason(%q) accepted %q: %d bytes, valid UTF-8: %t", reason, got, len(got), utf8.ValidString(got))
 		}
 		if utf8.ValidString(reason) && got != reason {

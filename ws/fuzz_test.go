@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
 )
 
 // The fuzz targets check the argument validation of the Socket API: what a
@@ -55,7 +57,7 @@ func FuzzCloseArgs(f *testing.F) {
 		if defaultCode != 1001 {
 			t.Fatalf("closeArgs without a code gave %d, want 1001 (going away), as in k6", defaultCode)
 		}
-		if len(got) > maxCloseReason || !utf8.ValidString(got) {
+		if len(got) > conn.MaxCloseReason || !utf8.ValidString(got) {
 			t.Fatalf("closeArgs(reason %q) accepted %q: %d bytes, valid UTF-8: %t", reason, got, len(got), utf8.ValidString(got))
 		}
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 
@@ -16,10 +15,6 @@ import (
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 )
-
-// maxCloseReason is the longest close reason a close frame can carry, in
-// bytes (RFC 6455 section 5.5: 125 bytes of payload, 2 of them the code).
-const maxCloseReason = 123
 
 // maxTimerMs is the longest delay setTimeout and setInterval accept, in ms.
 const maxTimerMs = float64(math.MaxInt64 / int64(time.Millisecond))
@@ -131,12 +126,15 @@ func (s *socket) ping() error {
 	return nil
 }
 
+// errCloseSent is the error k6 gives for a write after close().
+var errCloseSent = errors.New("websocket: close sent")
+
 // writeFailed reports err to the error handlers. Writing after close gives
 // the error k6 gives ("websocket: close sent"), which scripts compare with.
 // An exception of a handler is thrown on.
 func (s *socket) writeFailed(method string, err error) error {
 	if errors.Is(err, conn.ErrClosing) || errors.Is(err, conn.ErrClosed) {
-		err = websocket.ErrCloseSent
+		err = errCloseSent
 	} else {
 		err = fmt.Errorf("socket.%s: %w", method, err)
 	}
@@ -160,12 +158,12 @@ func (s *socket) close(args ...sobek.Value) error {
 	s.closing = true
 	s.closeCode, s.closeReason = code, reason
 	s.timers.stop()
-	s.conn.Close(code, reason)
+	s.conn.Close(conn.StatusCode(code), reason)
 	return nil
 }
 
 func closeArgs(args []sobek.Value) (int, string, error) {
-	code, reason := conn.CloseGoingAway, ""
+	code, reason := int(conn.CloseGoingAway), ""
 	if len(args) > 0 && !common.IsNullish(args[0]) {
 		c := args[0].ToInteger()
 		if !validCloseCode(c) {
@@ -176,9 +174,9 @@ func closeArgs(args []sobek.Value) (int, string, error) {
 	}
 	if len(args) > 1 && !common.IsNullish(args[1]) {
 		reason = args[1].String()
-		if len(reason) > maxCloseReason || !utf8.ValidString(reason) {
+		if len(reason) > conn.MaxCloseReason || !utf8.ValidString(reason) {
 			return 0, "", fmt.Errorf("socket.close: reason must be valid UTF-8 of at most %d bytes, got %d bytes",
-				maxCloseReason, len(reason))
+				conn.MaxCloseReason, len(reason))
 		}
 	}
 	return code, reason, nil

@@ -19,7 +19,6 @@ import (
 	"github.com/loadkit/xk6-ws/internal/params"
 )
 
-
 // RootModule is the k6/ws module, shared by all VUs.
 type RootModule struct{}
 
