@@ -1,0 +1,166 @@
+package websockets
+
+import (
+	"testing"
+	"time"
+
+	"github.com/grafana/sobek"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loadkit/xk6-ws/internal/wstest"
+)
+
+// The tests of this file check the WebSocket class against the WHATWG
+// standard where it differs from stock k6.
+
+// holdUntilGone returns a Go function for scripts that blocks the event
+// loop until the connection of the WebSocket it is given is gone, so that
+// everything the connection reports is queued when the script goes on.
+func (e *env) holdUntilGone() func(sobek.Value) {
+	return func(v sobek.Value) {
+		select {
+		case <-socketOf(e.t, e.rt, v).conn.Done():
+		case <-time.After(10 * time.Second):
+			e.t.Error("the connection did not end")
+		}
+	}
+}
+
+func TestErrorsHaveTheirStandardName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+	const ws = new WebSocket(WS_URL + "/echo");
+	const cases = [
+		["url scheme", () => new WebSocket("ftp://127.0.0.1/"), "SyntaxError"],
+		["url fragment", () => new WebSocket(WS_URL + "/echo#x"), "SyntaxError"],
+		["url malformed", () => new WebSocket("ws://[::1"), "SyntaxError"],
+		["url missing", () => new WebSocket(), "TypeError"],
+		["protocols", () => new WebSocket(WS_URL + "/echo", ["a", "a"]), "SyntaxError"],
+		["params", () => new WebSocket(WS_URL + "/echo", null, {nope: 1}), "TypeError"],
+		["without new", () => WebSocket.call({}, WS_URL + "/echo"), "TypeError"],
+		["send while connecting", () => ws.send("x"), "InvalidStateError"],
+		["ping while connecting", () => ws.ping(), "InvalidStateError"],
+		["send of a number", () => ws.send(42), "TypeError"],
+		["close code", () => ws.close(1001), "InvalidAccessError"],
+		["close reason", () => ws.close(1000, "x".repeat(124)), "SyntaxError"],
+		["not a WebSocket", () => WebSocket.prototype.send.call({}, "x"), "TypeError"],
+		["on handler", () => { ws.onopen = 3; }, "TypeError"],
+		["listener", () => ws.addEventListener("open", 3), "TypeError"],
+		["Blob without new", () => Blob.call({}, []), "TypeError"],
+		["Blob parts", () => new Blob(3), "TypeError"],
+		["Blob options", () => new Blob([], "x"), "TypeError"],
+		["Blob endings", () => new Blob([], {endings: "x"}), "TypeError"],
+		["not a Blob", () => Blob.prototype.slice.call({}), "TypeError"],
+		["stream locked", () => { const s = new Blob([]).stream(); s.getReader(); s.getReader(); }, "TypeError"],
+	];
+	for (const [what, fn, name] of cases) {
+		let caught = null;
+		try { fn(); } catch (e) { caught = e; }
+		assert(caught !== null, what + ": did not throw");
+		eq(caught.name, name, what + ": name");
+		assert(caught instanceof Error, what + ": instanceof Error");
+		assert(caught.message.length > 0 && caught.message.indexOf(name + ":") !== 0,
+			what + ": the message says what was wrong, without the name: " + caught.message);
+		eq(String(caught), name + ": " + caught.message, what + ": toString");
+	}
+	ws.close();
+	`)
+}
+
+func TestHTTPURLsMapToWS(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"http://example.com/chat?a=b": "ws://example.com/chat?a=b",
+		"HTTPS://example.com:8443/":   "wss://example.com:8443/",
+		"wss://example.com/":          "wss://example.com/",
+	} {
+		got, err := parseURL(sobek.New().ToValue(raw))
+		require.NoError(t, err, raw)
+		assert.Equal(t, want, got, raw)
+	}
+	e := newEnv(t)
+	e.mustRun(`
+	const ws = new WebSocket(WS_URL.replace(/^ws:/, "http:") + "/echo");
+	eq(ws.url, WS_URL + "/echo", "the url is the ws: one");
+	ws.onopen = () => ws.send("over http:");
+	ws.onmessage = (ev) => { globalThis.echo = ev.data; ws.close(); };
+	`)
+	assert.Equal(t, "over http:", e.get("echo"))
+}
+
+func TestSendWhenClosingOrClosedDiscardsTheData(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+	const log = [];
+	const ws = new WebSocket(WS_URL + "/echo");
+	ws.onopen = () => {
+		ws.close();
+		const before = ws.bufferedAmount;
+		ws.send("héllo"); // 6 bytes of UTF-8
+		ws.send(new Uint8Array(10));
+		log.push("closing " + ws.readyState + " +" + (ws.bufferedAmount - before));
+	};
+	ws.onclose = () => {
+		const before = ws.bufferedAmount;
+		ws.send("abc");
+		ws.send(new Blob(["xy"]));
+		log.push("closed " + ws.readyState + " +" + (ws.bufferedAmount - before));
+		globalThis.log = log;
+	};
+	`)
+	assert.Equal(t, []any{"closing 2 +16", "closed 3 +5"}, e.get("log"))
+	assert.Zero(t, e.srv.Stats().MessagesReceived, "nothing may reach the server")
+	assert.Zero(t, wstest.Sum(e.samples(), "ws_msgs_sent"))
+}
+
+func TestAddEventListenerOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+	const log = [];
+	const ws = new WebSocket(WS_URL + "/echo");
+	const once = (ev) => log.push("once:" + ev.data);
+	ws.addEventListener("message", once, {once: true});
+	ws.addEventListener("message", once); // the same listener: ignored
+	// A once listener is removed before it runs: adding itself again is
+	// a new registration, at the end of the list.
+	const again = (ev) => {
+		log.push("again:" + ev.data);
+		if (ev.data === "1") { ws.addEventListener("message", again, {once: true}); }
+	};
+	ws.addEventListener("message", again, {once: true});
+	const removed = () => log.push("removed");
+	ws.addEventListener("message", removed, {once: true});
+	ws.removeEventListener("message", removed);
+	ws.addEventListener("message", (ev) => { log.push("always:" + ev.data); if (ev.data === "3") { ws.close(); } });
+	ws.onopen = () => { ws.send("1"); ws.send("2"); ws.send("3"); };
+	ws.onclose = () => { globalThis.log = log; };
+	`)
+	assert.Equal(t, []any{"once:1", "again:1", "always:1", "always:2", "again:2", "always:3"}, e.get("log"))
+}
+
+func TestAddEventListenerCaptureTellsListenersApart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+	const log = [];
+	const ws = new WebSocket(WS_URL + "/echo");
+	const a = () => log.push("a");
+	const b = () => log.push("b");
+	ws.addEventListener("open", a);
+	ws.addEventListener("open", a, false);                        // the same: ignored
+	ws.addEventListener("open", a, {capture: false, once: true}); // the same: ignored
+	ws.addEventListener("open", a, true);                         // capture: another listener
+	ws.addEventListener("open", a, {capture: true});              // the same as the last: ignored
+	ws.addEventListener("open", b, {capture: true});
+	ws.removeEventListener("open", b);                            // capture false: not b's registration
+	ws.removeEventListener("open", a, {capture: true});
+	ws.addEventListener("open", a, {capture: true});              // again, now after b
+	ws.addEventListener("open", () => ws.close());
+	ws.onclose = () => { globalThis.log = log; };
+	`)
+	assert.Equal(t, []any{"a", "b", "a"}, e.get("log"))
+}
