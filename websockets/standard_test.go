@@ -164,3 +164,135 @@ func TestAddEventListenerCaptureTellsListenersApart(t *testing.T) {
 	`)
 	assert.Equal(t, []any{"a", "b", "a"}, e.get("log"))
 }
+
+// TestSendWhileOpenAfterTheDropQueues covers every place a handler can run
+// between a dropped connection and its close event: while readyState reads
+// OPEN, send() and ping() take the data without throwing (it is lost with
+// the connection and bufferedAmount grows), and the error and close events
+// follow in order.
+func TestSendWhileOpenAfterTheDropQueues(t *testing.T) {
+	t.Parallel()
+	const listeners = `
+	const log = [];
+	const reply = (where) => {
+		log.push(where + " " + ws.readyState);
+		if (ws.readyState === 1) {
+			const before = ws.bufferedAmount;
+			ws.send("reply");
+			ws.ping();
+			log.push("queued +" + (ws.bufferedAmount - before));
+		}
+	};
+	ws.onmessage = () => {
+		reply("message");
+		Promise.resolve().then(() => { log.push("microtask " + ws.readyState); ws.send("unchecked"); });
+	};
+	ws.onerror = () => { log.push("error " + ws.readyState); ws.send("in onerror"); };
+	ws.onclose = (ev) => {
+		log.push("close " + ev.code + " " + ws.readyState);
+		ws.send("in onclose");
+		globalThis.log = log;
+	};
+	`
+	for name, tc := range map[string]struct {
+		script string
+		want   []any
+	}{
+		"onmessage in the batch of the close": {
+			`const ws = new WebSocket(WS_URL + "/drop?after=1");
+			ws.onopen = () => { ws.send("x"); holdUntilGone(ws); };`,
+			[]any{"message 1", "queued +5", "microtask 1", "error 3", "close 1006 3"},
+		},
+		"onopen when the drop follows at once": {
+			`const ws = new WebSocket(WS_URL + "/drop?after=0");
+			ws.onopen = () => { holdUntilGone(ws); reply("open"); };`,
+			[]any{"open 1", "queued +5", "error 3", "close 1006 3"},
+		},
+		"a timer": {
+			`const ws = new WebSocket(WS_URL + "/drop?after=1");
+			ws.onopen = () => setTimeout(() => { ws.send("x"); holdUntilGone(ws); reply("timer"); }, 0);`,
+			[]any{"timer 1", "queued +5", "message 1", "queued +5", "microtask 1", "error 3", "close 1006 3"},
+		},
+		"another socket's listener": {
+			`const ws = new WebSocket(WS_URL + "/drop?after=1");
+			ws.onopen = () => {
+				const other = new WebSocket(WS_URL + "/echo");
+				other.onopen = () => { ws.send("x"); holdUntilGone(ws); reply("other"); other.close(); };
+			};`,
+			[]any{"other 1", "queued +5", "message 1", "queued +5", "microtask 1", "error 3", "close 1006 3"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.set("holdUntilGone", e.holdUntilGone())
+			e.mustRun(tc.script + listeners)
+			assert.Equal(t, tc.want, e.get("log"))
+		})
+	}
+}
+
+func TestBurstOfSendsIsEchoedWhole(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// 96 MiB each way, masked byte by byte under the race detector: a bound
+	// for a hang, far above what it takes.
+	require.NoError(t, e.runWithin(`
+	const n = 96, size = 1 << 20;
+	const ws = new WebSocket(WS_URL + "/echo");
+	ws.binaryType = "arraybuffer";
+	let got = 0;
+	ws.onopen = () => {
+		for (let i = 0; i < n; i++) {
+			const m = new Uint8Array(size);
+			m[0] = i; m[size >> 1] = i; m[size - 1] = i;
+			ws.send(m);
+		}
+		eq(ws.readyState, 1, "still open after the burst");
+	};
+	ws.onmessage = (ev) => {
+		const b = new Uint8Array(ev.data);
+		eq(b.length, size, "size of echo " + got);
+		assert(b[0] === got && b[size >> 1] === got && b[size - 1] === got, "echo " + got + " in order");
+		if (++got === n) { ws.close(); }
+	};
+	ws.onerror = (ev) => { throw new Error("error event: " + ev.error); };
+	ws.onclose = (ev) => { globalThis.result = [got, ev.code]; };
+	`, 3*time.Minute))
+	assert.Equal(t, []any{int64(96), int64(1000)}, e.get("result"))
+	assert.Equal(t, 96.0, wstest.Sum(e.samples(), "ws_msgs_sent"))
+}
+
+func TestFullWriteQueueFailsTheSocket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+	const log = [];
+	const ws = new WebSocket(WS_URL + "/echo", null, {writeQueueBytes: 1 << 20});
+	let accepted = -1;
+	ws.onopen = () => {
+		for (let i = 0; i < 96; i++) {
+			ws.send(new Uint8Array(1 << 20)); // never throws
+			if (accepted < 0 && ws.readyState !== 1) { accepted = i; }
+		}
+		log.push("after the sends " + ws.readyState);
+		assert(accepted > 0, "the queue took some before it was full: " + accepted);
+		assert(ws.bufferedAmount >= (96 - accepted) << 20, "the refused bytes stay in bufferedAmount");
+		globalThis.accepted = accepted;
+	};
+	ws.onmessage = () => log.push("message");
+	ws.onerror = (ev) => log.push("error " + ws.readyState + ": " + ev.error);
+	ws.onclose = (ev) => { log.push("close " + ev.code + " " + ev.wasClean + " " + ws.readyState); globalThis.log = log; };
+	`)
+	log, ok := e.get("log").([]any)
+	require.True(t, ok)
+	require.Len(t, log, 3, "%v", log)
+	assert.Equal(t, "after the sends 2", log[0])
+	assert.Contains(t, log[1], "error 3: ")
+	assert.Contains(t, log[1], "write queue is full (params.writeQueueBytes)")
+	assert.Equal(t, "close 1006 false 3", log[2])
+	accepted, ok := e.get("accepted").(int64)
+	require.True(t, ok)
+	assert.Equal(t, float64(accepted), wstest.Sum(e.samples(), "ws_msgs_sent"), "the messages queued are counted")
+	assert.LessOrEqual(t, e.srv.Stats().MessagesReceived, accepted, "the server got at most what was queued")
+}
