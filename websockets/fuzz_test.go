@@ -21,8 +21,9 @@ import (
 // testdata/fuzz; `make fuzz` runs each for a bounded time.
 
 // FuzzParseURL feeds any string to the url check of new WebSocket: an
-// accepted URL is an absolute ws:// or wss:// URL with a host and no
-// fragment, and a refused one gets a SyntaxError naming it.
+// accepted URL is an absolute ws:// or wss:// URL (http:// and https://
+// become them) with a host and no fragment, and a refused one gets a
+// SyntaxError naming it.
 func FuzzParseURL(f *testing.F) {
 	for _, seed := range []string{
 		"ws://127.0.0.1:8080/echo", "wss://example.com/a?b=c", "http://example.com/", "ws://", "ws:///echo",
