@@ -232,8 +232,9 @@ func TestSendWhileOpenAfterTheDropQueues(t *testing.T) {
 	}
 }
 
+// TestBurstOfSendsIsEchoedWhole is not parallel: it moves tens of MiB, and alone it
+// starves no other test of the CPU.
 func TestBurstOfSendsIsEchoedWhole(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	// 96 MiB each way, masked byte by byte under the race detector: a bound
 	// for a hang, far above what it takes.
@@ -263,8 +264,9 @@ func TestBurstOfSendsIsEchoedWhole(t *testing.T) {
 	assert.Equal(t, 96.0, wstest.Sum(e.samples(), "ws_msgs_sent"))
 }
 
+// TestFullWriteQueueFailsTheSocket is not parallel: it moves tens of MiB, and alone it
+// starves no other test of the CPU.
 func TestFullWriteQueueFailsTheSocket(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.mustRun(`
 	const log = [];
