@@ -1,9 +1,8 @@
 package websockets
 
 import (
-	"errors"
-	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -11,12 +10,8 @@ import (
 	"go.k6.io/k6/js/common"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
-	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
-
-// maxCloseReason is the longest close reason, in UTF-8 bytes, that fits a
-// close frame (RFC 6455 section 5.5).
-const maxCloseReason = 123
 
 // stateNames name the ready states in error messages.
 var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} //nolint:gochecknoglobals // a constant table
@@ -75,13 +70,12 @@ func (m *module) getBinaryType(c sobek.FunctionCall) sobek.Value {
 	return m.rt.ToValue(m.socketOf(c.This, "binaryType").binaryType)
 }
 
+// setBinaryType sets binaryType; as WebIDL says of enumerations, a value
+// other than "blob" and "arraybuffer" is ignored.
 func (m *module) setBinaryType(c sobek.FunctionCall) sobek.Value {
 	s := m.socketOf(c.This, "binaryType")
-	switch v := c.Argument(0).String(); v {
-	case binaryBlob, binaryArrayBuffer:
+	if v := c.Argument(0).String(); v == binaryBlob || v == binaryArrayBuffer {
 		s.binaryType = v
-	default:
-		throwf(m.rt, `WebSocket.binaryType: unknown binaryType %q, the supported ones are "blob" and "arraybuffer"`, v)
 	}
 	return sobek.Undefined()
 }
@@ -93,7 +87,8 @@ func (m *module) setHandler(s *socket, t eventType, v sobek.Value) {
 	}
 	fn, ok := sobek.AssertFunction(v)
 	if !ok {
-		throwf(m.rt, "WebSocket.on%s must be a function or null, got %s", eventNames[t], params.Describe(v))
+		jsval.Throwf(m.rt, jsval.TypeError, "WebSocket.on%s must be a function or null, got %s",
+			eventNames[t], jsval.Describe(v))
 	}
 	s.listeners.setHandler(t, v, fn)
 }
@@ -103,9 +98,11 @@ func (m *module) addEventListener(c sobek.FunctionCall) sobek.Value {
 	name := c.Argument(0).String()
 	fn, ok := sobek.AssertFunction(c.Argument(1))
 	if !ok {
-		throwf(m.rt, "WebSocket.addEventListener: the listener for event type %q must be a function, got %s",
-			name, params.Describe(c.Argument(1)))
+		jsval.Throwf(m.rt, jsval.TypeError,
+			"WebSocket.addEventListener: the listener for event type %q must be a function, got %s",
+			name, jsval.Describe(c.Argument(1)))
 	}
+	opts := listenerOptions(c.Argument(2))
 	t, known := eventTypeOf(name)
 	if !known {
 		if state := m.vu.State(); state != nil {
@@ -114,81 +111,81 @@ func (m *module) addEventListener(c sobek.FunctionCall) sobek.Value {
 		}
 		return sobek.Undefined()
 	}
-	s.listeners.add(t, c.Argument(1), fn)
+	s.listeners.add(t, listener{value: c.Argument(1), fn: fn, capture: opts.capture, once: opts.once})
 	return sobek.Undefined()
 }
 
 func (m *module) removeEventListener(c sobek.FunctionCall) sobek.Value {
 	s := m.socketOf(c.This, "removeEventListener")
 	if t, known := eventTypeOf(c.Argument(0).String()); known {
-		s.listeners.remove(t, c.Argument(1))
+		s.listeners.remove(t, c.Argument(1), listenerOptions(c.Argument(2)).capture)
 	}
 	return sobek.Undefined()
 }
 
+// options are the options of addEventListener that apply to a WebSocket.
+type options struct{ capture, once bool }
+
+// listenerOptions reads the options argument of addEventListener and
+// removeEventListener as the DOM does: an object's capture and once
+// properties, or any other value as the capture flag.
+func listenerOptions(v sobek.Value) options {
+	if common.IsNullish(v) {
+		return options{}
+	}
+	obj, ok := v.(*sobek.Object)
+	if !ok {
+		return options{capture: v.ToBoolean()}
+	}
+	flag := func(name string) bool {
+		f := obj.Get(name)
+		return f != nil && f.ToBoolean()
+	}
+	return options{capture: flag("capture"), once: flag("once")}
+}
+
+// send is WebSocket.prototype.send(data). The data is converted first, as
+// WebIDL does, then the ready state decides: CONNECTING throws, OPEN queues,
+// and CLOSING and CLOSED discard the data.
 func (m *module) send(c sobek.FunctionCall) sobek.Value {
 	s := m.socketOf(c.This, "send")
-	if s.state == connecting {
-		throwf(m.rt, "InvalidStateError: Failed to execute 'send' on 'WebSocket': "+
-			"the WebSocket is still in the CONNECTING state")
-	}
 	binary, data := m.messageData(c.Argument(0))
-	if err := s.send(binary, data); err != nil {
-		common.Throw(m.rt, err)
+	if s.state == connecting {
+		jsval.Throwf(m.rt, jsval.InvalidStateError,
+			"Failed to execute 'send' on 'WebSocket': the WebSocket is still in the CONNECTING state")
 	}
+	s.send(binary, data)
 	return sobek.Undefined()
 }
 
 // messageData converts what send was given to a message, or throws.
 func (m *module) messageData(v sobek.Value) (binary bool, data []byte) {
-	switch x := v.Export().(type) {
-	case string:
+	if v.ExportType() == typeString { // a string, or a String object
+		x := v.String()
 		if !utf8.ValidString(x) {
 			x = strings.ToValidUTF8(x, "\uFFFD")
 		}
 		return false, []byte(x)
-	case sobek.ArrayBuffer:
-		return true, cloneBytes(x.Bytes())
 	}
 	if b, ok := native[*blob](v, m.blobKey); ok {
 		return true, b.data // a Blob never changes: no copy needed
 	}
-	if view, ok := m.viewBytes(v); ok {
+	if view, ok := jsval.Bytes(m.rt, v); ok {
 		return true, cloneBytes(view)
 	}
-	throwf(m.rt, "WebSocket.send: data must be a string, an ArrayBuffer, an ArrayBufferView "+
-		"(a typed array or a DataView) or a Blob, got %s", params.Describe(v))
+	jsval.Throwf(m.rt, jsval.TypeError, "WebSocket.send: data must be a string, an ArrayBuffer, an ArrayBufferView "+
+		"(a typed array or a DataView) or a Blob, got %s", jsval.Describe(v))
 	return false, nil
 }
 
-// viewBytes returns the bytes that an ArrayBufferView (a typed array or a
-// DataView) looks at, sharing its buffer's memory.
-func (m *module) viewBytes(v sobek.Value) ([]byte, bool) {
-	obj, ok := v.(*sobek.Object)
-	if !ok {
-		return nil, false
-	}
-	isView, err := m.isView(sobek.Undefined(), obj)
-	if err != nil || !isView.ToBoolean() {
-		return nil, false
-	}
-	buf, ok := obj.Get("buffer").Export().(sobek.ArrayBuffer)
-	if !ok {
-		return nil, false
-	}
-	all := buf.Bytes()
-	off, n := obj.Get("byteOffset").ToInteger(), obj.Get("byteLength").ToInteger()
-	if off < 0 || n < 0 || off+n > int64(len(all)) {
-		return nil, false
-	}
-	return all[off : off+n], true
-}
+// typeString is the export type of strings and String objects.
+var typeString = reflect.TypeFor[string]() //nolint:gochecknoglobals // a constant
 
 func cloneBytes(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
 
 func (m *module) ping(c sobek.FunctionCall) sobek.Value {
 	if err := m.socketOf(c.This, "ping").ping(); err != nil {
-		common.Throw(m.rt, err)
+		jsval.Throw(m.rt, err)
 	}
 	return sobek.Undefined()
 }
@@ -197,11 +194,11 @@ func (m *module) close(c sobek.FunctionCall) sobek.Value {
 	s := m.socketOf(c.This, "close")
 	code, err := closeCode(c.Argument(0))
 	if err != nil {
-		common.Throw(m.rt, err)
+		jsval.Throw(m.rt, err)
 	}
 	reason, err := closeReason(c.Argument(1))
 	if err != nil {
-		common.Throw(m.rt, err)
+		jsval.Throw(m.rt, err)
 	}
 	s.close(code, reason)
 	return sobek.Undefined()
@@ -210,18 +207,18 @@ func (m *module) close(c sobek.FunctionCall) sobek.Value {
 // closeCode converts close's code as WebIDL's [Clamp] unsigned short does
 // and checks that a script may send it: 1000 or 3000-4999. An absent code
 // is 1000.
-func closeCode(v sobek.Value) (int, error) {
+func closeCode(v sobek.Value) (conn.StatusCode, error) {
 	if v == nil || sobek.IsUndefined(v) {
-		return int(conn.CloseNormal), nil
+		return conn.CloseNormal, nil
 	}
 	f := v.ToFloat()
 	if math.IsNaN(f) {
 		f = 0
 	}
-	code := int(math.RoundToEven(math.Min(math.Max(f, 0), math.MaxUint16)))
-	if code != int(conn.CloseNormal) && (code < 3000 || code > 4999) {
-		return 0, fmt.Errorf("InvalidAccessError: Failed to execute 'close' on 'WebSocket': "+
-			"The close code must be either 1000, or between 3000 and 4999. %d is neither", code)
+	code := conn.StatusCode(math.RoundToEven(math.Min(math.Max(f, 0), math.MaxUint16)))
+	if code != conn.CloseNormal && (code < 3000 || code > 4999) {
+		return 0, jsval.Errorf(jsval.InvalidAccessError, "Failed to execute 'close' on 'WebSocket': "+
+			"The close code must be either 1000, or between 3000 and 4999. %d is neither", int(code))
 	}
 	return code, nil
 }
@@ -236,12 +233,9 @@ func closeReason(v sobek.Value) (string, error) {
 	if !utf8.ValidString(reason) {
 		reason = strings.ToValidUTF8(reason, "\uFFFD")
 	}
-	if len(reason) > maxCloseReason {
-		return "", fmt.Errorf("SyntaxError: Failed to execute 'close' on 'WebSocket': "+
-			"The message must not be greater than %d bytes, got %d", maxCloseReason, len(reason))
+	if len(reason) > conn.MaxCloseReason {
+		return "", jsval.Errorf(jsval.SyntaxError, "Failed to execute 'close' on 'WebSocket': "+
+			"The message must not be greater than %d bytes, got %d", conn.MaxCloseReason, len(reason))
 	}
 	return reason, nil
 }
-
-// errNotOpen is wrapped by the errors of send and ping outside of OPEN.
-var errNotOpen = errors.New("InvalidStateError")

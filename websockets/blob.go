@@ -11,7 +11,7 @@ import (
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 
-	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // streamChunk is the largest chunk a Blob's stream hands out at once.
@@ -50,7 +50,7 @@ func (m *module) defineBlob() error {
 // newBlob is the Blob constructor: new Blob(blobParts, options).
 func (m *module) newBlob(call sobek.ConstructorCall) *sobek.Object {
 	if !inherits(call.This, m.blobProto) {
-		throwf(m.rt, "Failed to construct 'Blob': please use the 'new' operator")
+		jsval.Throwf(m.rt, jsval.TypeError, "Failed to construct 'Blob': please use the 'new' operator")
 	}
 	if m.err != nil {
 		common.Throw(m.rt, m.err)
@@ -77,7 +77,7 @@ func (m *module) blobOf(this sobek.Value, what string) *blob {
 	if b, ok := native[*blob](this, m.blobKey); ok {
 		return b
 	}
-	throwf(m.rt, "TypeError: Blob.%s called on %s, which is not a Blob", what, params.Describe(this))
+	jsval.Throwf(m.rt, jsval.TypeError, "Blob.%s called on %s, which is not a Blob", what, jsval.Describe(this))
 	return nil
 }
 
@@ -89,8 +89,8 @@ func (m *module) blobOptions(v sobek.Value) (typ string, nativeEndings bool) {
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok {
-		throwf(m.rt, "TypeError: Blob: options must be an object such as {type: 'text/plain'}, got %s",
-			params.Describe(v))
+		jsval.Throwf(m.rt, jsval.TypeError, "Blob: options must be an object such as {type: 'text/plain'}, got %s",
+			jsval.Describe(v))
 	}
 	if endings := obj.Get("endings"); endings != nil && !sobek.IsUndefined(endings) {
 		switch e := endings.String(); e {
@@ -98,7 +98,7 @@ func (m *module) blobOptions(v sobek.Value) (typ string, nativeEndings bool) {
 		case "native":
 			nativeEndings = true
 		default:
-			throwf(m.rt, `TypeError: Blob: options.endings must be "transparent" or "native", got %q`, e)
+			jsval.Throwf(m.rt, jsval.TypeError, `Blob: options.endings must be "transparent" or "native", got %q`, e)
 		}
 	}
 	if t := obj.Get("type"); t != nil && !sobek.IsUndefined(t) {
@@ -126,20 +126,16 @@ func (m *module) blobParts(v sobek.Value, nativeEndings bool) []byte {
 	}
 	items, ok := m.sequence(v)
 	if !ok {
-		throwf(m.rt, "TypeError: Blob: blobParts must be an array (or another iterable) of strings, "+
-			"ArrayBuffers, ArrayBufferViews and Blobs, got %s", params.Describe(v))
+		jsval.Throwf(m.rt, jsval.TypeError, "Blob: blobParts must be an array (or another iterable) of strings, "+
+			"ArrayBuffers, ArrayBufferViews and Blobs, got %s", jsval.Describe(v))
 	}
 	var data []byte
 	for _, item := range items {
-		if ab, ok := item.Export().(sobek.ArrayBuffer); ok {
-			data = append(data, ab.Bytes()...)
-			continue
-		}
 		if b, ok := native[*blob](item, m.blobKey); ok {
 			data = append(data, b.data...)
 			continue
 		}
-		if view, ok := m.viewBytes(item); ok {
+		if view, ok := jsval.Bytes(m.rt, item); ok {
 			data = append(data, view...)
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/grafana/sobek"
 
+	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
@@ -20,8 +21,9 @@ import (
 // testdata/fuzz; `make fuzz` runs each for a bounded time.
 
 // FuzzParseURL feeds any string to the url check of new WebSocket: an
-// accepted URL is an absolute ws:// or wss:// URL with a host and no
-// fragment, and a refused one gets a SyntaxError naming it.
+// accepted URL is an absolute ws:// or wss:// URL (http:// and https://
+// become them) with a host and no fragment, and a refused one gets a
+// SyntaxError naming it.
 func FuzzParseURL(f *testing.F) {
 	for _, seed := range []string{
 		"ws://127.0.0.1:8080/echo", "wss://example.com/a?b=c", "http://example.com/", "ws://", "ws:///echo",
@@ -79,7 +81,7 @@ func FuzzCloseArgs(f *testing.F) {
 				}
 				continue
 			}
-			if got != 1000 && (got < 3000 || got > 4999) {
+			if got != conn.CloseNormal && (got < 3000 || got > 4999) {
 				t.Fatalf("closeCode(%v) accepted %d", v, got)
 			}
 		}
@@ -90,7 +92,7 @@ func FuzzCloseArgs(f *testing.F) {
 			}
 			return
 		}
-		if len(got) > maxCloseReason || !utf8.ValidString(got) {
+		if len(got) > conn.MaxCloseReason || !utf8.ValidString(got) {
 			t.Fatalf("closeReason(%q) accepted %q: %d bytes, valid UTF-8: %t", reason, got, len(got), utf8.ValidString(got))
 		}
 		if utf8.ValidString(reason) && got != reason {

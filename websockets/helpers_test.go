@@ -110,6 +110,12 @@ func (e *env) set(name string, v any) {
 // run; it fails the test if that takes longer than runTimeout.
 func (e *env) run(code string) error {
 	e.t.Helper()
+	return e.runWithin(code, runTimeout)
+}
+
+// runWithin is run with another bound, for scripts that move a lot of data.
+func (e *env) runWithin(code string, bound time.Duration) error {
+	e.t.Helper()
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.vu.Run(code)
@@ -118,8 +124,8 @@ func (e *env) run(code string) error {
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(runTimeout):
-		e.t.Fatalf("the script did not finish within %s", runTimeout)
+	case <-time.After(bound):
+		e.t.Fatalf("the script did not finish within %s", bound)
 		return nil
 	}
 }

@@ -38,9 +38,19 @@ func eventTypeOf(name string) (eventType, bool) {
 
 // listener is one function registered for an event type.
 type listener struct {
-	value   sobek.Value // the function, as the script passed it
-	fn      sobek.Callable
+	value sobek.Value // the function, as the script passed it
+	fn    sobek.Callable
+	// capture and once are addEventListener's options. A WebSocket has no
+	// capture phase, but capture tells listeners apart, as in the DOM.
+	capture bool
+	once    bool
 	removed bool // set when removed, so a dispatch in progress skips it
+}
+
+// same tells whether l is registered as value with capture, which the DOM
+// counts as the same listener.
+func (l *listener) same(value sobek.Value, capture bool) bool {
+	return l.capture == capture && l.value.SameAs(value)
 }
 
 // listenerList holds the listeners of one event type in the order they were
@@ -55,22 +65,24 @@ type listenerList struct {
 // listeners are a socket's listeners, by event type.
 type listeners [eventTypes]listenerList
 
-// add registers fn for t unless it already is (the DOM ignores duplicates).
-func (ls *listeners) add(t eventType, value sobek.Value, fn sobek.Callable) {
-	l := &ls[t]
-	for _, e := range l.entries {
-		if e != l.handler && e.value.SameAs(value) {
+// add registers l for t unless the same listener already is (the DOM
+// ignores duplicates).
+func (ls *listeners) add(t eventType, l listener) {
+	list := &ls[t]
+	for _, e := range list.entries {
+		if e != list.handler && e.same(l.value, l.capture) {
 			return
 		}
 	}
-	l.entries = append(slices.Clip(l.entries), &listener{value: value, fn: fn})
+	list.entries = append(slices.Clip(list.entries), &l)
 }
 
-// remove unregisters value for t; it does nothing when value is not there.
-func (ls *listeners) remove(t eventType, value sobek.Value) {
+// remove unregisters value with capture for t; it does nothing when that
+// listener is not there.
+func (ls *listeners) remove(t eventType, value sobek.Value, capture bool) {
 	l := &ls[t]
 	for i, e := range l.entries {
-		if e != l.handler && e.value.SameAs(value) {
+		if e != l.handler && e.same(value, capture) {
 			l.drop(i)
 			return
 		}
@@ -110,6 +122,10 @@ func (ls *listeners) dispatch(t eventType, this, ev sobek.Value) error {
 	for _, e := range ls[t].entries {
 		if e.removed {
 			continue
+		}
+		if e.once {
+			l := &ls[t]
+			l.drop(slices.Index(l.entries, e))
 		}
 		if _, err := e.fn(this, ev); err != nil {
 			return err //nolint:wrapcheck // the script's own exception, as the script threw it

@@ -162,8 +162,11 @@ func (s *socket) handle(ev *conn.Event) error {
 		}
 		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time), nil })
 	case conn.Error:
-		if s.abandoned {
-			return nil // reported as errAbandoned with the close event
+		// The close event follows at once: the socket reads CLOSED from here
+		// on, as the standard says, and send() discards.
+		s.state = closed
+		if s.abandoned || s.overflow != nil {
+			return nil // reported with the close event
 		}
 		return s.emitError(ev.Err.Error(), ev.Time)
 	case conn.Close:
@@ -210,9 +213,13 @@ func (s *socket) closed(ev *conn.Event) error {
 	s.session.End(time.Now())
 	code, reason, clean := ev.Code, ev.Reason, ev.Clean
 	var err error
-	if s.abandoned {
+	switch {
+	case s.abandoned:
 		code, reason, clean = conn.CloseAbnormal, "", false
 		err = s.emitError(errAbandoned.Error(), ev.Time)
+	case s.overflow != nil:
+		code, reason, clean = conn.CloseAbnormal, "", false
+		err = s.emitError(s.overflow.Error(), ev.Time)
 	}
 	if closeErr := s.emitClose(int(code), reason, clean, ev.Time); err == nil {
 		err = closeErr
@@ -262,55 +269,4 @@ func (s *socket) abort() {
 		return
 	}
 	s.stop()
-}
-
-func (s *socket) bufferedAmount() int64 {
-	if s.conn == nil {
-		return 0
-	}
-	return s.conn.Buffered()
-}
-
-// send queues a data message; it fails unless the socket is open.
-func (s *socket) send(binary bool, data []byte) error {
-	if s.state != open {
-		return fmt.Errorf("%w: Failed to execute 'send' on 'WebSocket': the WebSocket is in the %s state, "+
-			"the message was not sent", errNotOpen, stateNames[s.state])
-	}
-	if err := s.conn.Send(binary, data); err != nil {
-		if errors.Is(err, conn.ErrWriteQueueFull) {
-			return fmt.Errorf("WebSocket.send: the message was not sent: %w", err)
-		}
-		return fmt.Errorf("%w: Failed to execute 'send' on 'WebSocket': the connection is closed, "+
-			"the message was not sent: %w", errNotOpen, err)
-	}
-	s.session.MessageSent(time.Now())
-	return nil
-}
-
-// ping sends a ping frame; it fails unless the socket is open.
-func (s *socket) ping() error {
-	if s.state != open {
-		return fmt.Errorf("%w: Failed to execute 'ping' on 'WebSocket': the WebSocket is in the %s state",
-			errNotOpen, stateNames[s.state])
-	}
-	if err := s.conn.Ping(); err != nil {
-		return fmt.Errorf("%w: Failed to execute 'ping' on 'WebSocket': the connection is closed: %w",
-			errNotOpen, err)
-	}
-	return nil
-}
-
-// close starts the closing handshake, or gives up the dial while connecting.
-func (s *socket) close(code int, reason string) {
-	switch s.state {
-	case connecting:
-		s.state = closing
-		s.abandoned = true
-		s.stop()
-	case open:
-		s.state = closing
-		s.conn.Close(conn.StatusCode(code), reason)
-	case closing, closed:
-	}
 }

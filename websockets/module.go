@@ -10,7 +10,6 @@
 package websockets
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/grafana/sobek"
@@ -53,8 +52,6 @@ type module struct {
 	// socketKey and blobKey hold, on each instance, the Go value behind it.
 	socketKey *sobek.Symbol
 	blobKey   *sobek.Symbol
-	// isView is ArrayBuffer.isView.
-	isView sobek.Callable
 
 	streamClasses
 }
@@ -76,11 +73,6 @@ func (m *module) Exports() modules.Exports {
 func (m *module) setup() error {
 	m.socketKey = sobek.NewSymbol("xk6-ws.WebSocket")
 	m.blobKey = sobek.NewSymbol("xk6-ws.Blob")
-	isView, ok := sobek.AssertFunction(m.rt.Get("ArrayBuffer").ToObject(m.rt).Get("isView"))
-	if !ok {
-		return errors.New("websockets: ArrayBuffer.isView is missing from the runtime")
-	}
-	m.isView = isView
 
 	var err error
 	if m.webSocket, err = named(m.rt, "WebSocket", m.newWebSocket); err != nil {

@@ -2,7 +2,6 @@ package websockets
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/metrics"
 )
@@ -35,9 +35,6 @@ const (
 	binaryBlob        = "blob"
 	binaryArrayBuffer = "arraybuffer"
 )
-
-// errInitContext is thrown by new WebSocket() outside of a VU.
-var errInitContext = common.NewInitContextError("using websockets in the init context is not supported")
 
 // socket is the Go side of one WebSocket object. Every field above mu
 // belongs to the VU's goroutine (the event loop); the fields under mu are
@@ -64,6 +61,12 @@ type socket struct {
 	abandoned bool
 	// failed is set when a listener threw: no listener runs any more.
 	failed bool
+	// overflow is set when send() found the write queue full: why the
+	// socket failed, for the error event that precedes its close event.
+	overflow error
+	// discarded counts the bytes that send() took and dropped, which
+	// bufferedAmount includes.
+	discarded int64
 	// finished is set once the close event was dispatched (or skipped).
 	finished bool
 
@@ -83,18 +86,18 @@ type dialResult struct {
 // newWebSocket is the WebSocket constructor: new WebSocket(url, protocols, params).
 func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	if !inherits(call.This, m.wsProto) {
-		throwf(m.rt, "Failed to construct 'WebSocket': please use the 'new' operator")
+		jsval.Throwf(m.rt, jsval.TypeError, "Failed to construct 'WebSocket': please use the 'new' operator")
 	}
 	if m.err != nil {
 		common.Throw(m.rt, m.err)
 	}
 	state := m.vu.State()
 	if state == nil {
-		common.Throw(m.rt, errInitContext)
+		common.Throw(m.rt, jsval.ErrInitContext)
 	}
 	u, p, err := parseArguments(m.rt, state, call)
 	if err != nil {
-		common.Throw(m.rt, err)
+		jsval.Throw(m.rt, err)
 	}
 	urlTags(&p.Tags, state.Options.SystemTags, u)
 
@@ -120,7 +123,9 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	return nil
 }
 
-// parseArguments checks the constructor's url, protocols and params.
+// parseArguments checks the constructor's url, protocols and params: a bad
+// url or protocol is a SyntaxError, as the standard says, and bad params
+// are a TypeError, as WebIDL says of a dictionary it cannot convert.
 func parseArguments(rt *sobek.Runtime, state *lib.State, call sobek.ConstructorCall) (string, params.Params, error) {
 	u, err := parseURL(call.Argument(0))
 	if err != nil {
@@ -128,34 +133,43 @@ func parseArguments(rt *sobek.Runtime, state *lib.State, call sobek.ConstructorC
 	}
 	protocols, err := params.Subprotocols(rt, call.Argument(1), "WebSocket: protocols")
 	if err != nil {
-		return "", params.Params{}, fmt.Errorf("invalid protocols argument: %w", err)
+		return "", params.Params{}, jsval.Errorf(jsval.SyntaxError, "invalid protocols argument: %w", err)
 	}
 	p, err := params.Parse(rt, state, call.Argument(2), params.API{Name: "WebSocket", Strict: true})
 	if err != nil {
-		return "", params.Params{}, fmt.Errorf("invalid params argument: %w", err)
+		return "", params.Params{}, jsval.Errorf(jsval.TypeError, "invalid params argument: %w", err)
 	}
 	p.Options.Subprotocols = protocols
 	return u, p, nil
 }
 
-// parseURL checks the url argument: an absolute ws:// or wss:// URL with a
-// host and no fragment.
+// parseURL checks the url argument as the standard does: an absolute URL
+// with a host and no fragment, whose scheme is ws or wss, or http or https,
+// which become ws and wss.
 func parseURL(v sobek.Value) (string, error) {
 	if common.IsNullish(v) {
-		return "", fmt.Errorf("WebSocket: url is required, got %s", params.Describe(v))
+		return "", jsval.Errorf(jsval.TypeError, "WebSocket: url is required, got %s", jsval.Describe(v))
 	}
 	raw := v.String()
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("SyntaxError: WebSocket: url %q is not a valid URL: %w", raw, err)
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q is not a valid URL: %w", raw, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return "", jsval.Errorf(jsval.SyntaxError,
+			"WebSocket: url %q must use the ws, wss, http or https scheme, got %q", raw, u.Scheme)
 	}
 	switch {
-	case u.Scheme != "ws" && u.Scheme != "wss":
-		return "", fmt.Errorf("SyntaxError: WebSocket: url %q must use the ws or wss scheme, got %q", raw, u.Scheme)
 	case u.Host == "":
-		return "", fmt.Errorf("SyntaxError: WebSocket: url %q has no host", raw)
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q has no host", raw)
 	case strings.Contains(raw, "#"):
-		return "", fmt.Errorf("SyntaxError: WebSocket: url %q must not have a fragment (#...)", raw)
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q must not have a fragment (#...)", raw)
 	}
 	return u.String(), nil
 }
@@ -187,7 +201,7 @@ func (m *module) socketOf(this sobek.Value, what string) *socket {
 	if s, ok := native[*socket](this, m.socketKey); ok {
 		return s
 	}
-	throwf(m.rt, "TypeError: WebSocket.%s called on %s, which is not a WebSocket", what, params.Describe(this))
+	jsval.Throwf(m.rt, jsval.TypeError, "WebSocket.%s called on %s, which is not a WebSocket", what, jsval.Describe(this))
 	return nil
 }
 

@@ -2,6 +2,8 @@ package websockets
 
 import (
 	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // blobReadable is the state of one Blob.stream(): the bytes not read yet
@@ -24,7 +26,7 @@ func (m *module) blobStream(c sobek.FunctionCall) sobek.Value {
 	})
 	stream.method("getReader", func(sobek.FunctionCall) sobek.Value {
 		if st.locked {
-			throwf(m.rt, "TypeError: ReadableStream.getReader: the stream is already locked to a reader")
+			jsval.Throwf(m.rt, jsval.TypeError, "ReadableStream.getReader: the stream is already locked to a reader")
 		}
 		st.locked = true
 		return m.streamReader(st)
@@ -42,7 +44,7 @@ func (m *module) streamReader(st *blobReadable) sobek.Value {
 	reader.tag("ReadableStreamDefaultReader")
 	reader.method("read", func(sobek.FunctionCall) sobek.Value {
 		if released {
-			throwf(m.rt, "TypeError: ReadableStreamDefaultReader.read: the reader's lock was released")
+			jsval.Throwf(m.rt, jsval.TypeError, "ReadableStreamDefaultReader.read: the reader's lock was released")
 		}
 		return m.resolved(m.nextChunk(st))
 	})

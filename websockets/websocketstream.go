@@ -13,6 +13,7 @@ import (
 	"go.k6.io/k6/js/common"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/metrics"
 )
@@ -151,11 +152,11 @@ func (m *module) handledPromise() promise {
 // newWebSocketStream is the constructor: new WebSocketStream(url, options).
 func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	if !inherits(call.This, m.wssProto) {
-		throwf(m.rt, "TypeError: Failed to construct 'WebSocketStream': please use the 'new' operator")
+		jsval.Throwf(m.rt, jsval.TypeError, "Failed to construct 'WebSocketStream': please use the 'new' operator")
 	}
 	state := m.vu.State()
 	if state == nil {
-		common.Throw(m.rt, errInitContext)
+		common.Throw(m.rt, jsval.ErrInitContext)
 	}
 	u, err := parseURL(call.Argument(0))
 	if err != nil {
@@ -204,7 +205,7 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 	if !common.IsNullish(v) {
 		obj, ok := v.(*sobek.Object)
 		if !ok {
-			return params.Params{}, fmt.Errorf("%s: options must be an object, got %s", what, params.Describe(v))
+			return params.Params{}, fmt.Errorf("%s: options must be an object, got %s", what, jsval.Describe(v))
 		}
 		copied := m.rt.NewObject()
 		for _, key := range obj.Keys() {
@@ -241,8 +242,8 @@ func (m *module) streamOf(this sobek.Value, what string) *wsStream {
 	if s, ok := native[*wsStream](this, m.wssKey); ok {
 		return s
 	}
-	throwf(m.rt, "TypeError: WebSocketStream.%s called on %s, which is not a WebSocketStream",
-		what, params.Describe(this))
+	jsval.Throwf(m.rt, jsval.TypeError, "WebSocketStream.%s called on %s, which is not a WebSocketStream",
+		what, jsval.Describe(this))
 	return nil
 }
 
@@ -556,15 +557,15 @@ func (m *module) closeArgs(v sobek.Value, what string) (conn.StatusCode, string)
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok {
-		throwf(m.rt, "TypeError: %s: the argument must be an object { closeCode, reason }, got %s",
-			what, params.Describe(v))
+		jsval.Throwf(m.rt, jsval.TypeError, "%s: the argument must be an object { closeCode, reason }, got %s",
+			what, jsval.Describe(v))
 	}
 	if r := obj.Get("reason"); !common.IsNullish(r) {
 		reason = r.String()
 		code = conn.CloseNormal
-		if len(reason) > maxCloseReason {
-			throwf(m.rt, "SyntaxError: %s: reason must be at most %d bytes of UTF-8, got %d",
-				what, maxCloseReason, len(reason))
+		if len(reason) > conn.MaxCloseReason {
+			jsval.Throwf(m.rt, jsval.SyntaxError, "%s: reason must be at most %d bytes of UTF-8, got %d",
+				what, conn.MaxCloseReason, len(reason))
 		}
 		if !utf8.ValidString(reason) {
 			reason = strings.ToValidUTF8(reason, "\uFFFD")
@@ -573,7 +574,7 @@ func (m *module) closeArgs(v sobek.Value, what string) (conn.StatusCode, string)
 	if c := obj.Get("closeCode"); !common.IsNullish(c) {
 		n, err := closeCode(c)
 		if err != nil {
-			throwf(m.rt, "InvalidAccessError: %s: closeCode must be 1000 or between 3000 and 4999, got %s",
+			jsval.Throwf(m.rt, jsval.InvalidAccessError, "%s: closeCode must be 1000 or between 3000 and 4999, got %s",
 				what, c.String())
 		}
 		code = conn.StatusCode(n)
@@ -595,7 +596,7 @@ func (m *module) closeReason(v sobek.Value) (conn.StatusCode, string) {
 			code = conn.StatusCode(n)
 		}
 	}
-	if r := obj.Get("reason"); !common.IsNullish(r) && len(r.String()) <= maxCloseReason {
+	if r := obj.Get("reason"); !common.IsNullish(r) && len(r.String()) <= conn.MaxCloseReason {
 		reason = r.String()
 		if code == conn.CloseNoStatus {
 			code = conn.CloseNormal

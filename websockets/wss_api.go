@@ -1,6 +1,8 @@
 package websockets
 
 import (
+	"github.com/loadkit/xk6-ws/internal/jsval"
+
 	"errors"
 	"fmt"
 
@@ -93,7 +95,7 @@ func (s *wsStream) enter() {
 // newWebSocketError is the constructor: new WebSocketError(message, { closeCode, reason }).
 func (m *module) newWebSocketError(call sobek.ConstructorCall) *sobek.Object {
 	if !inherits(call.This, m.wsErrProto) {
-		throwf(m.rt, "TypeError: Failed to construct 'WebSocketError': please use the 'new' operator")
+		jsval.Throwf(m.rt, jsval.TypeError, "Failed to construct 'WebSocketError': please use the 'new' operator")
 	}
 	message := ""
 	if v := call.Argument(0); !sobek.IsUndefined(v) {

@@ -1,6 +1,8 @@
 package websockets
 
 import (
+	"github.com/loadkit/xk6-ws/internal/jsval"
+
 	"fmt"
 
 	"github.com/grafana/sobek"
@@ -38,7 +40,7 @@ func (m *module) newReadable(s *wsStream) *sobek.Object {
 // locked already.
 func (m *module) newReader(s *wsStream) *sobek.Object {
 	if s.reader != nil {
-		throwf(m.rt, "TypeError: ReadableStream.getReader: the stream is already locked to a reader")
+		jsval.Throwf(m.rt, jsval.TypeError, "ReadableStream.getReader: the stream is already locked to a reader")
 	}
 	rd := &streamReader{}
 	s.reader = rd

@@ -9,7 +9,7 @@ import (
 	"github.com/grafana/sobek"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
-	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // streamWriter is a writer of a WebSocketStream's writable: it holds the
@@ -47,7 +47,7 @@ func (m *module) newWritable(s *wsStream) *sobek.Object {
 // locked already.
 func (m *module) newWriter(s *wsStream) *sobek.Object {
 	if s.writer != nil {
-		throwf(m.rt, "TypeError: WritableStream.getWriter: the stream is already locked to a writer")
+		jsval.Throwf(m.rt, jsval.TypeError, "WritableStream.getWriter: the stream is already locked to a writer")
 	}
 	wr := &streamWriter{}
 	s.writer = wr
@@ -99,7 +99,7 @@ func (m *module) newWriter(s *wsStream) *sobek.Object {
 	}, nil)
 	w.accessor("desiredSize", func(sobek.FunctionCall) sobek.Value {
 		if wr.released {
-			throwf(m.rt, "TypeError: WritableStreamDefaultWriter.desiredSize: the writer's lock was released")
+			jsval.Throwf(m.rt, jsval.TypeError, "WritableStreamDefaultWriter.desiredSize: the writer's lock was released")
 		}
 		s.enter()
 		return s.desiredSize()
@@ -134,7 +134,7 @@ func (s *wsStream) write(chunk sobek.Value) sobek.Value {
 	binary, data, ok := s.m.chunkBytes(chunk)
 	if !ok {
 		return s.m.rejected(s.m.rt.NewTypeError("WritableStreamDefaultWriter.write: chunk must be a string, " +
-			"an ArrayBuffer, an ArrayBufferView (a typed array or a DataView) or a Blob, got " + params.Describe(chunk)))
+			"an ArrayBuffer, an ArrayBufferView (a typed array or a DataView) or a Blob, got " + jsval.Describe(chunk)))
 	}
 	if s.state != streamOpen {
 		return s.m.rejected(s.m.errorf("WebSocketStream: write: the stream is %s, the message was not sent",
@@ -269,7 +269,7 @@ func (m *module) chunkBytes(v sobek.Value) (binary bool, data []byte, ok bool) {
 	if b, isBlob := native[*blob](v, m.blobKey); isBlob {
 		return true, b.data, true
 	}
-	if view, isView := m.viewBytes(v); isView {
+	if view, isView := jsval.Bytes(m.rt, v); isView {
 		return true, cloneBytes(view), true
 	}
 	return false, nil, false

@@ -1,13 +1,14 @@
 package ws
 
 import (
-	"bytes"
 	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
 )
 
 // The fuzz targets check the argument validation of the Socket API: what a
@@ -56,7 +57,7 @@ func FuzzCloseArgs(f *testing.F) {
 		if defaultCode != 1001 {
 			t.Fatalf("closeArgs without a code gave %d, want 1001 (going away), as in k6", defaultCode)
 		}
-		if len(got) > maxCloseReason || !utf8.ValidString(got) {
+		if len(got) > conn.MaxCloseReason || !utf8.ValidString(got) {
 			t.Fatalf("closeArgs(reason %q) accepted %q: %d bytes, valid UTF-8: %t", reason, got, len(got), utf8.ValidString(got))
 		}
 	})
@@ -73,44 +74,4 @@ func sendable(code int) bool {
 	}
 	// 1004 is reserved; 1005 and 1006 must never be sent; 1015 is TLS.
 	return code != 1004 && code != 1005 && code != 1006
-}
-
-// FuzzSendBinaryView builds any typed array or DataView over any bytes
-// and checks that sendBinary takes exactly the bytes it views.
-func FuzzSendBinaryView(f *testing.F) {
-	for _, seed := range []struct {
-		data      []byte
-		kind      uint8
-		off, size uint16
-	}{
-		{[]byte("0123456789"), 0, 0, 10}, {[]byte("0123456789"), 1, 2, 3}, {[]byte("0123456789"), 2, 2, 4},
-		{[]byte("0123456789"), 3, 4, 1}, {[]byte("0123456789"), 4, 8, 2}, {[]byte{}, 0, 0, 0},
-		{[]byte("0123456789"), 5, 10, 0}, {[]byte("01234567"), 6, 0, 1}, {[]byte("0123456789"), 7, 3, 7},
-	} {
-		f.Add(seed.data, seed.kind, seed.off, seed.size)
-	}
-	kinds := []struct {
-		ctor string
-		size int
-	}{
-		{"Uint8Array", 1}, {"Int8Array", 1}, {"Uint16Array", 2}, {"Int32Array", 4}, {"Float32Array", 4},
-		{"Uint8ClampedArray", 1}, {"Float64Array", 8}, {"DataView", 1},
-	}
-	rt := sobek.New()
-	f.Fuzz(func(t *testing.T, data []byte, kind uint8, off, size uint16) {
-		k := kinds[int(kind)%len(kinds)]
-		buf := rt.NewArrayBuffer(bytes.Clone(data))
-		view, err := rt.New(rt.Get(k.ctor), rt.ToValue(buf), rt.ToValue(off), rt.ToValue(size))
-		if err != nil {
-			return // out of the buffer, or misaligned: JavaScript itself refuses it
-		}
-		got, ok := binaryData(rt, view)
-		if !ok {
-			t.Fatalf("sendBinary refused a %s of %d elements at %d over %d bytes", k.ctor, size, off, len(data))
-		}
-		want := data[off : int(off)+int(size)*k.size]
-		if !bytes.Equal(got, want) {
-			t.Fatalf("sendBinary of a %s at %d, %d elements over %q: %q, want %q", k.ctor, off, size, data, got, want)
-		}
-	})
 }

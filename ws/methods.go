@@ -13,12 +13,8 @@ import (
 
 	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/internal/conn"
-	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
-
-// maxCloseReason is the longest close reason a close frame can carry, in
-// bytes (RFC 6455 section 5.5: 125 bytes of payload, 2 of them the code).
-const maxCloseReason = 123
 
 // maxTimerMs is the longest delay setTimeout and setInterval accept, in ms.
 const maxTimerMs = float64(math.MaxInt64 / int64(time.Millisecond))
@@ -137,7 +133,7 @@ func (mi *moduleInstance) throwNotSocket(m *socketMethod, this sobek.Value) {
 	if mi.isSocket(this) {
 		common.Throw(rt, m.closedError())
 	}
-	panic(rt.NewTypeError("socket.%s called on %s, which is not a Socket", m.name, params.Describe(this)))
+	panic(rt.NewTypeError("socket.%s called on %s, which is not a Socket", m.name, jsval.Describe(this)))
 }
 
 // closedError is the error of m called once its socket's ws.connect has
@@ -176,11 +172,11 @@ func (s *socket) sendBinary(args ...sobek.Value) error {
 	if len(args) == 0 {
 		return errors.New("socket.sendBinary: missing argument, expected ArrayBuffer or an ArrayBuffer view")
 	}
-	data, ok := binaryData(s.rt, args[0])
+	data, ok := jsval.Bytes(s.rt, args[0])
 	if !ok {
-		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", typeName(s.rt, args[0]))
+		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", jsval.Describe(args[0]))
 	}
-	return s.write(true, data, "sendBinary")
+	return s.write(true, bytes.Clone(data), "sendBinary")
 }
 
 // write queues a data message and counts it. While the write queue is full
@@ -253,9 +249,9 @@ func closeArgs(args []sobek.Value) (int, string, error) {
 	}
 	if len(args) > 1 && !common.IsNullish(args[1]) {
 		reason = args[1].String()
-		if len(reason) > maxCloseReason || !utf8.ValidString(reason) {
+		if len(reason) > conn.MaxCloseReason || !utf8.ValidString(reason) {
 			return 0, "", fmt.Errorf("socket.close: reason must be valid UTF-8 of at most %d bytes, got %d bytes",
-				maxCloseReason, len(reason))
+				conn.MaxCloseReason, len(reason))
 		}
 	}
 	return code, reason, nil
@@ -279,7 +275,7 @@ func (s *socket) setInterval(fn, ms sobek.Value) error {
 func (s *socket) schedule(method string, fnV, msV sobek.Value, repeat bool) error {
 	fn, ok := sobek.AssertFunction(fnV)
 	if !ok {
-		return fmt.Errorf("socket.%s: the first argument must be a function, got %s", method, params.Describe(fnV))
+		return fmt.Errorf("socket.%s: the first argument must be a function, got %s", method, jsval.Describe(fnV))
 	}
 	ms := 0.0
 	if !common.IsNullish(msV) {
@@ -298,63 +294,4 @@ func (s *socket) schedule(method string, fnV, msV sobek.Value, repeat bool) erro
 	}
 	s.timers.add(fn, d, repeat)
 	return nil
-}
-
-// binaryData copies the bytes of an ArrayBuffer or ArrayBuffer view.
-func binaryData(rt *sobek.Runtime, v sobek.Value) ([]byte, bool) {
-	if common.IsNullish(v) {
-		return nil, false
-	}
-	if ab, ok := v.Export().(sobek.ArrayBuffer); ok {
-		return bytes.Clone(ab.Bytes()), true
-	}
-	obj, ok := v.(*sobek.Object)
-	if !ok || !isView(rt, obj) {
-		return nil, false
-	}
-	buffer, offset, length := obj.Get("buffer"), obj.Get("byteOffset"), obj.Get("byteLength")
-	if buffer == nil || offset == nil || length == nil {
-		return nil, false
-	}
-	ab, ok := buffer.Export().(sobek.ArrayBuffer)
-	if !ok {
-		return nil, false
-	}
-	buf := ab.Bytes()
-	off, n := offset.ToInteger(), length.ToInteger()
-	if off < 0 || n < 0 || off > int64(len(buf)) || n > int64(len(buf))-off {
-		return nil, false
-	}
-	return bytes.Clone(buf[off : off+n]), true
-}
-
-// isView reports whether obj is a typed array or a DataView.
-func isView(rt *sobek.Runtime, obj *sobek.Object) bool {
-	ctor, ok := rt.Get("ArrayBuffer").(*sobek.Object)
-	if !ok {
-		return false
-	}
-	fn, ok := sobek.AssertFunction(ctor.Get("isView"))
-	if !ok {
-		return false
-	}
-	res, err := fn(ctor, obj)
-	return err == nil && res.ToBoolean()
-}
-
-// typeName names the type of v the way k6's error messages do: "null",
-// "undefined" or the name of its constructor, e.g. "Number" or "Array".
-func typeName(rt *sobek.Runtime, v sobek.Value) string {
-	if common.IsNullish(v) {
-		if v == nil {
-			return "undefined"
-		}
-		return v.String()
-	}
-	if ctor, ok := v.ToObject(rt).Get("constructor").(*sobek.Object); ok {
-		if name := ctor.Get("name"); name != nil && name.String() != "" {
-			return name.String()
-		}
-	}
-	return "Object"
 }

@@ -15,11 +15,9 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 )
-
-// errInitContext is what ws.connect throws outside of a VU.
-var errInitContext = common.NewInitContextError("using websockets in the init context is not supported")
 
 // RootModule is the k6/ws module, shared by all VUs.
 type RootModule struct{}
@@ -67,7 +65,7 @@ type connectArgs struct {
 func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
 	state := mi.vu.State()
 	if state == nil {
-		return nil, errInitContext
+		return nil, jsval.ErrInitContext
 	}
 	rt := mi.vu.Runtime()
 	ca, err := parseConnectArgs(args)
@@ -94,13 +92,13 @@ func parseConnectArgs(args []sobek.Value) (connectArgs, error) {
 			len(args))
 	}
 	if common.IsNullish(args[0]) {
-		return ca, fmt.Errorf("ws.connect: url must be a ws:// or wss:// URL string, got %s", params.Describe(args[0]))
+		return ca, fmt.Errorf("ws.connect: url must be a ws:// or wss:// URL string, got %s", jsval.Describe(args[0]))
 	}
 	ca.url = args[0].String()
 	setup, ok := sobek.AssertFunction(callback)
 	if !ok {
 		return ca, fmt.Errorf("ws.connect: the last argument (callback) must be a function, got %s",
-			params.Describe(callback))
+			jsval.Describe(callback))
 	}
 	ca.setup = setup
 	return ca, nil

@@ -131,14 +131,14 @@ func TestSendBinaryRejectsOtherTypes(t *testing.T) {
 		{"", "socket.sendBinary: missing argument, expected ArrayBuffer"},
 		{"undefined", "expected ArrayBuffer as argument, received: undefined"},
 		{"null", "expected ArrayBuffer as argument, received: null"},
-		{"true", "expected ArrayBuffer as argument, received: Boolean"},
-		{"3.14", "expected ArrayBuffer as argument, received: Number"},
-		{"'str'", "expected ArrayBuffer as argument, received: String"},
+		{"true", "expected ArrayBuffer as argument, received: boolean true"},
+		{"3.14", "expected ArrayBuffer as argument, received: number 3.14"},
+		{"'str'", "expected ArrayBuffer as argument, received: string \"str\""},
 		{"[1, 2, 3]", "expected ArrayBuffer as argument, received: Array"},
 		{"{}", "expected ArrayBuffer as argument, received: Object"},
-		{"Object.create(null)", "expected ArrayBuffer as argument, received: Object"},
-		{"Symbol('a')", "expected ArrayBuffer as argument, received: Symbol"},
-		{"function() {}", "expected ArrayBuffer as argument, received: Function"},
+		{"Object.create(null)", "expected ArrayBuffer as argument, received: object"},
+		{"Symbol('a')", "expected ArrayBuffer as argument, received: symbol"},
+		{"function() {}", "expected ArrayBuffer as argument, received: function"},
 	}
 	for _, tc := range cases {
 		_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {

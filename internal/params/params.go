@@ -18,6 +18,7 @@ import (
 	k6metrics "go.k6.io/k6/metrics"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // API says which API's rules apply.
@@ -64,8 +65,8 @@ func Parse(rt *sobek.Runtime, state *lib.State, v sobek.Value, api API) (Params,
 		return p, nil
 	}
 	obj, ok := v.(*sobek.Object)
-	if !ok || isArray(rt, obj) {
-		return p, fmt.Errorf("%s: params must be an object, got %s", api.Name, Describe(v))
+	if !ok || jsval.IsArray(rt, obj) {
+		return p, fmt.Errorf("%s: params must be an object, got %s", api.Name, jsval.Describe(v))
 	}
 	for _, key := range obj.Keys() {
 		if err := p.set(rt, api, key, obj.Get(key)); err != nil {
@@ -82,7 +83,7 @@ func (p *Params) set(rt *sobek.Runtime, api API, key string, v sobek.Value) erro
 		err = p.setHeaders(rt, v)
 	case "tags":
 		if _, isObj := v.(*sobek.Object); !isObj && !common.IsNullish(v) {
-			return fmt.Errorf("invalid params.tags: must be an object of tag names to values, got %s", Describe(v))
+			return fmt.Errorf("invalid params.tags: must be an object of tag names to values, got %s", jsval.Describe(v))
 		}
 		if err = common.ApplyCustomUserTags(rt, &p.Tags, v); err != nil {
 			err = fmt.Errorf("invalid params.tags: %w", err)
@@ -132,8 +133,8 @@ func (p *Params) setHeaders(rt *sobek.Runtime, v sobek.Value) error {
 		return nil
 	}
 	obj, ok := v.(*sobek.Object)
-	if !ok || isArray(rt, obj) {
-		return fmt.Errorf("params.headers must be an object of header names to values, got %s", Describe(v))
+	if !ok || jsval.IsArray(rt, obj) {
+		return fmt.Errorf("params.headers must be an object of header names to values, got %s", jsval.Describe(v))
 	}
 	for _, name := range obj.Keys() {
 		value := obj.Get(name)
@@ -141,7 +142,7 @@ func (p *Params) setHeaders(rt *sobek.Runtime, v sobek.Value) error {
 			continue
 		}
 		if _, isObj := value.(*sobek.Object); isObj {
-			return fmt.Errorf("params.headers[%q] must be a string, number or boolean, got %s", name, Describe(value))
+			return fmt.Errorf("params.headers[%q] must be a string, number or boolean, got %s", name, jsval.Describe(value))
 		}
 		p.Options.Header.Set(name, value.String())
 	}
@@ -155,7 +156,7 @@ func (p *Params) setJar(v sobek.Value) error {
 	jar, ok := v.Export().(*httpmodule.CookieJar)
 	if !ok || jar == nil || jar.Jar == nil {
 		return fmt.Errorf("params.jar must be a CookieJar from k6/http (http.cookieJar() or new http.CookieJar()), got %s",
-			Describe(v))
+			jsval.Describe(v))
 	}
 	p.Options.Jar = jar.Jar
 	return nil
@@ -185,19 +186,19 @@ func Subprotocols(rt *sobek.Runtime, v sobek.Value, what string) ([]string, erro
 	obj, isObj := v.(*sobek.Object)
 	if !isObj {
 		if !isString(v) {
-			return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", what, Describe(v))
+			return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", what, jsval.Describe(v))
 		}
 		return checkTokens([]string{v.String()}, what)
 	}
-	if !isArray(rt, obj) {
-		return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", what, Describe(v))
+	if !jsval.IsArray(rt, obj) {
+		return nil, fmt.Errorf("%s must be a string or an array of strings, got %s", what, jsval.Describe(v))
 	}
 	n := obj.Get("length").ToInteger()
 	protocols := make([]string, 0, n)
 	for i := range n {
 		item := obj.Get(fmt.Sprint(i))
 		if !isString(item) {
-			return nil, fmt.Errorf("%s[%d] must be a string, got %s", what, i, Describe(item))
+			return nil, fmt.Errorf("%s[%d] must be a string, got %s", what, i, jsval.Describe(item))
 		}
 		protocols = append(protocols, item.String())
 	}
@@ -255,7 +256,7 @@ func duration(v sobek.Value, what string) (time.Duration, error) {
 		d = time.Duration(ms * float64(time.Millisecond))
 	default:
 		return 0, fmt.Errorf("%s must be a duration string such as \"1s\" or a number of milliseconds, got %s",
-			what, Describe(v))
+			what, jsval.Describe(v))
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%s must be greater than zero, got %s", what, d)
@@ -269,7 +270,7 @@ func count(v sobek.Value, what, units string) (int64, error) {
 		return 0, nil
 	}
 	if !isNumber(v) {
-		return 0, fmt.Errorf("%s must be a number of %s, got %s", what, units, Describe(v))
+		return 0, fmt.Errorf("%s must be a number of %s, got %s", what, units, jsval.Describe(v))
 	}
 	f := v.ToFloat()
 	if math.IsNaN(f) || f < 1 || f > math.MaxInt64/2 || f != math.Trunc(f) {
@@ -316,50 +317,4 @@ func isNumber(v sobek.Value) bool {
 func isObject(v sobek.Value) bool {
 	_, ok := v.(*sobek.Object)
 	return ok
-}
-
-func isArray(rt *sobek.Runtime, obj *sobek.Object) bool {
-	isArr, ok := sobek.AssertFunction(rt.Get("Array").ToObject(rt).Get("isArray"))
-	if !ok {
-		return false
-	}
-	res, err := isArr(sobek.Undefined(), obj)
-	return err == nil && res.ToBoolean()
-}
-
-// Describe names the JavaScript type of v for error messages, e.g.
-// "number 3", "null", "Uint8Array".
-func Describe(v sobek.Value) string {
-	switch {
-	case v == nil || sobek.IsUndefined(v):
-		return "undefined"
-	case sobek.IsNull(v):
-		return "null"
-	}
-	if obj, ok := v.(*sobek.Object); ok {
-		return describeObject(obj)
-	}
-	switch v.Export().(type) {
-	case string:
-		return fmt.Sprintf("string %q", v.String())
-	case int64, float64:
-		return "number " + v.String()
-	case bool:
-		return "boolean " + v.String()
-	}
-	return v.ExportType().String()
-}
-
-// describeObject names an object by its constructor, reading no other
-// property: getters may have side effects.
-func describeObject(obj *sobek.Object) string {
-	if _, isFn := sobek.AssertFunction(obj); isFn {
-		return "function"
-	}
-	if ctor, ok := obj.Get("constructor").(*sobek.Object); ok {
-		if name := ctor.Get("name"); name != nil && name.String() != "" {
-			return name.String()
-		}
-	}
-	return "object"
 }

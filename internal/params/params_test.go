@@ -177,25 +177,6 @@ func TestNullishValuesKeepDefaults(t *testing.T) {
 	assert.Zero(t, p.Options.QueueMessages)
 }
 
-func TestDescribe(t *testing.T) {
-	t.Parallel()
-	rt := sobek.New()
-	for js, want := range map[string]string{
-		`undefined`:           "undefined",
-		`null`:                "null",
-		`"a"`:                 `string "a"`,
-		`2.5`:                 "number 2.5",
-		`true`:                "boolean true",
-		`new Uint8Array(2)`:   "Uint8Array",
-		`Object.create(null)`: "object",
-		`(function(){})`:      "function",
-	} {
-		v, err := rt.RunString(js)
-		require.NoError(t, err)
-		assert.Equal(t, want, params.Describe(v), js)
-	}
-}
-
 // FuzzParse feeds arbitrary JSON documents as params: Parse may refuse them
 // but must never panic.
 func FuzzParse(f *testing.F) {
