@@ -1,7 +1,6 @@
 package conn
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -58,15 +57,14 @@ type Event struct {
 
 // Close codes of RFC 6455 section 7.4.1 that this package reports itself.
 const (
-	CloseNormal          = websocket.CloseNormalClosure
-	CloseGoingAway       = websocket.CloseGoingAway
-	CloseProtocolError   = websocket.CloseProtocolError
-	CloseNoStatus        = websocket.CloseNoStatusReceived
-	CloseAbnormal        = websocket.CloseAbnormalClosure
-	CloseInvalidPayload  = websocket.CloseInvalidFramePayloadData
-	CloseMessageTooBig   = websocket.CloseMessageTooBig
-	maxPendingPings      = 1024
-	maxPooledReadBufSize = 64 << 10
+	CloseNormal         = websocket.CloseNormalClosure
+	CloseGoingAway      = websocket.CloseGoingAway
+	CloseProtocolError  = websocket.CloseProtocolError
+	CloseNoStatus       = websocket.CloseNoStatusReceived
+	CloseAbnormal       = websocket.CloseAbnormalClosure
+	CloseInvalidPayload = websocket.CloseInvalidFramePayloadData
+	CloseMessageTooBig  = websocket.CloseMessageTooBig
+	maxPendingPings     = 1024
 )
 
 // Errors returned by Send, Ping and Close.
@@ -79,10 +77,6 @@ var (
 	// waiting to be written above Options.WriteQueueBytes.
 	ErrWriteQueueFull = errors.New("websocket write queue is full")
 )
-
-// readBufPool holds buffers that messages are read into before they are
-// copied out at their exact size.
-var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Conn is an open WebSocket connection.
 //
@@ -367,8 +361,13 @@ func (c *Conn) readLoop() {
 		if kind == websocket.TextMessage {
 			ev.Kind = Text
 		}
-		ev.Data, err = readMessage(r)
+		ev.Data, err = readMessage(r, c.opts.MaxMessageSize)
 		ev.Time = time.Now()
+		var tooBig *messageTooBigError
+		if errors.As(err, &tooBig) {
+			c.die(&fault{code: CloseMessageTooBig, err: err})
+			return
+		}
 		if err != nil {
 			c.readErr = err
 			return
@@ -382,20 +381,6 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
-}
-
-func readMessage(r io.Reader) ([]byte, error) {
-	buf, _ := readBufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err := buf.ReadFrom(r)
-	data := bytes.Clone(buf.Bytes())
-	if buf.Cap() <= maxPooledReadBufSize {
-		readBufPool.Put(buf)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading websocket message: %w", err)
-	}
-	return data, nil
 }
 
 // enqueue adds ev to the inbound queue, waiting for room while it is full.
