@@ -77,6 +77,9 @@ type Run struct {
 	Points []Point
 	// Duration is how long k6 ran.
 	Duration time.Duration
+	// PeakRSS is the largest resident set size k6 reached, in bytes (0
+	// where it is not known: only Linux reports it).
+	PeakRSS int64
 	// Signaled reports whether Options.Signal's signal was sent.
 	Signaled bool
 	// Server is the echo server started for this run (its URL in WS_URL);
@@ -313,6 +316,7 @@ func (e *execution) wait(run *Run) error {
 	run.Duration = time.Since(e.started)
 	run.Stdout, run.Stderr = e.out.strings()
 	run.ExitCode = e.cmd.ProcessState.ExitCode()
+	run.PeakRSS = peakRSS(e.cmd.ProcessState)
 
 	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("k6 did not end within %s and was killed", e.timeout)
