@@ -212,14 +212,14 @@ func (m *module) close(c sobek.FunctionCall) sobek.Value {
 // is 1000.
 func closeCode(v sobek.Value) (int, error) {
 	if v == nil || sobek.IsUndefined(v) {
-		return conn.CloseNormal, nil
+		return int(conn.CloseNormal), nil
 	}
 	f := v.ToFloat()
 	if math.IsNaN(f) {
 		f = 0
 	}
 	code := int(math.RoundToEven(math.Min(math.Max(f, 0), math.MaxUint16)))
-	if code != conn.CloseNormal && (code < 3000 || code > 4999) {
+	if code != int(conn.CloseNormal) && (code < 3000 || code > 4999) {
 		return 0, fmt.Errorf("InvalidAccessError: Failed to execute 'close' on 'WebSocket': "+
 			"The close code must be either 1000, or between 3000 and 4999. %d is neither", code)
 	}

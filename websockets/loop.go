@@ -115,7 +115,7 @@ func (s *socket) fail(cause error, at time.Time) error {
 	s.finish()
 	s.session.End(at)
 	err := s.emitError(cause.Error(), at)
-	if closeErr := s.emitClose(conn.CloseAbnormal, "", false, at); err == nil {
+	if closeErr := s.emitClose(int(conn.CloseAbnormal), "", false, at); err == nil {
 		err = closeErr
 	}
 	return err
@@ -199,7 +199,7 @@ func (s *socket) closed(ev *conn.Event) error {
 		code, reason, clean = conn.CloseAbnormal, "", false
 		err = s.emitError(errAbandoned.Error(), ev.Time)
 	}
-	if closeErr := s.emitClose(code, reason, clean, ev.Time); err == nil {
+	if closeErr := s.emitClose(int(code), reason, clean, ev.Time); err == nil {
 		err = closeErr
 	}
 	return err
@@ -295,7 +295,7 @@ func (s *socket) close(code int, reason string) {
 		s.stop()
 	case open:
 		s.state = closing
-		s.conn.Close(code, reason)
+		s.conn.Close(conn.StatusCode(code), reason)
 	case closing, closed:
 	}
 }

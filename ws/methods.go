@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 
@@ -131,12 +130,15 @@ func (s *socket) ping() error {
 	return nil
 }
 
+// errCloseSent is the error k6 gives for a write after close().
+var errCloseSent = errors.New("websocket: close sent")
+
 // writeFailed reports err to the error handlers. Writing after close gives
 // the error k6 gives ("websocket: close sent"), which scripts compare with.
 // An exception of a handler is thrown on.
 func (s *socket) writeFailed(method string, err error) error {
 	if errors.Is(err, conn.ErrClosing) || errors.Is(err, conn.ErrClosed) {
-		err = websocket.ErrCloseSent
+		err = errCloseSent
 	} else {
 		err = fmt.Errorf("socket.%s: %w", method, err)
 	}
@@ -160,12 +162,12 @@ func (s *socket) close(args ...sobek.Value) error {
 	s.closing = true
 	s.closeCode, s.closeReason = code, reason
 	s.timers.stop()
-	s.conn.Close(code, reason)
+	s.conn.Close(conn.StatusCode(code), reason)
 	return nil
 }
 
 func closeArgs(args []sobek.Value) (int, string, error) {
-	code, reason := conn.CloseGoingAway, ""
+	code, reason := int(conn.CloseGoingAway), ""
 	if len(args) > 0 && !common.IsNullish(args[0]) {
 		c := args[0].ToInteger()
 		if !validCloseCode(c) {

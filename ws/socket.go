@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/modules"
 
@@ -104,7 +103,7 @@ func (s *socket) fail(err error) error {
 	if !s.closed {
 		s.closed = true
 		// The first exception is the one the script sees.
-		_ = s.emit(events.Close, s.rt.ToValue(conn.CloseGoingAway), s.rt.ToValue(""))
+		_ = s.emit(events.Close, s.rt.ToValue(int(conn.CloseGoingAway)), s.rt.ToValue(""))
 	}
 	return err
 }
@@ -189,14 +188,14 @@ func (s *socket) handleClose(ev *conn.Event) error {
 	code, reason := ev.Code, ev.Reason
 	switch {
 	case ev.Clean && s.closing:
-		code, reason = s.closeCode, s.closeReason
+		code, reason = conn.StatusCode(s.closeCode), s.closeReason
 	case ev.Clean && code != conn.CloseNormal && code != conn.CloseGoingAway:
-		if err := s.emit(events.Error, s.rt.ToValue(&websocket.CloseError{Code: code, Text: reason})); err != nil {
+		if err := s.emit(events.Error, s.rt.ToValue(&conn.CloseError{Code: code, Reason: reason})); err != nil {
 			return err
 		}
 	}
 	s.closed = true
-	return s.emit(events.Close, s.rt.ToValue(code), s.rt.ToValue(reason))
+	return s.emit(events.Close, s.rt.ToValue(int(code)), s.rt.ToValue(reason))
 }
 
 // runTimers runs every timer that is due at now, in order.

@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -50,22 +51,13 @@ type Event struct {
 	// Code, Reason and Clean describe a Close event: the close code (1006
 	// when no close frame was received), the peer's reason, and whether the
 	// close handshake completed.
-	Code   int
+	Code   StatusCode
 	Reason string
 	Clean  bool
 }
 
-// Close codes of RFC 6455 section 7.4.1 that this package reports itself.
-const (
-	CloseNormal         = websocket.CloseNormalClosure
-	CloseGoingAway      = websocket.CloseGoingAway
-	CloseProtocolError  = websocket.CloseProtocolError
-	CloseNoStatus       = websocket.CloseNoStatusReceived
-	CloseAbnormal       = websocket.CloseAbnormalClosure
-	CloseInvalidPayload = websocket.CloseInvalidFramePayloadData
-	CloseMessageTooBig  = websocket.CloseMessageTooBig
-	maxPendingPings     = 1024
-)
+// maxPendingPings bounds the pings remembered while waiting for their pong.
+const maxPendingPings = 1024
 
 // Errors returned by Send, Ping and Close.
 var (
@@ -80,8 +72,8 @@ var (
 
 // Conn is an open WebSocket connection.
 //
-// Events reports what arrives; Send, Ping and Close may be called from any
-// one goroutine (the script's). Done is closed when the connection is gone
+// Events reports what arrives; Send, SendWait, Ping and Close may be called
+// from any one goroutine (the script's). Done is closed when the connection is gone
 // and every goroutine of it has returned.
 type Conn struct {
 	ws     *websocket.Conn
@@ -104,6 +96,7 @@ type Conn struct {
 	closeQueued bool
 	closeTimer  *time.Timer
 	buffered    int64
+	wroom       chan struct{} // closed when the writer makes room, if SendWait waits
 	writers     sync.WaitGroup
 
 	// pings sent and not yet answered, by payload.
@@ -128,7 +121,7 @@ type outbound struct {
 
 // fault records why this side tore a connection down.
 type fault struct {
-	code int
+	code StatusCode
 	err  error // reported as an Error event when not nil
 }
 
@@ -183,24 +176,68 @@ func (c *Conn) Buffered() int64 {
 }
 
 // Send queues a data message; binary selects a binary message over text. The
-// connection owns data from then on.
+// connection owns data from then on. When the message would take the write
+// queue above Options.WriteQueueBytes, Send queues nothing and returns an
+// error wrapping ErrWriteQueueFull.
 func (c *Conn) Send(binary bool, data []byte) error {
-	kind := websocket.TextMessage
-	if binary {
-		kind = websocket.BinaryMessage
-	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.writableLocked(); err != nil {
 		return err
 	}
-	if c.buffered > 0 && c.buffered+int64(len(data)) > int64(c.opts.WriteQueueBytes) {
+	if !c.fitsLocked(len(data)) {
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
+	c.sendLocked(binary, data)
+	return nil
+}
+
+// SendWait is Send, except that while the write queue is full it waits for
+// room, until ctx ends (it returns an error wrapping ctx's cause) or the
+// connection goes away (it returns an error wrapping ErrClosed). It queues
+// nothing when it returns an error.
+func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
+	for {
+		c.wmu.Lock()
+		if err := c.writableLocked(); err != nil {
+			c.wmu.Unlock()
+			return err
+		}
+		if c.fitsLocked(len(data)) {
+			c.sendLocked(binary, data)
+			c.wmu.Unlock()
+			return nil
+		}
+		if c.wroom == nil {
+			c.wroom = make(chan struct{})
+		}
+		room := c.wroom
+		c.wmu.Unlock()
+
+		select {
+		case <-room:
+		case <-c.dying:
+			// the next round reports why the connection went away
+		case <-ctx.Done():
+			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// fitsLocked tells whether a message of n bytes may join the write queue: a
+// message larger than the limit is taken when the queue is empty.
+func (c *Conn) fitsLocked(n int) bool {
+	return c.buffered == 0 || c.buffered+int64(n) <= int64(c.opts.WriteQueueBytes)
+}
+
+func (c *Conn) sendLocked(binary bool, data []byte) {
+	kind := websocket.TextMessage
+	if binary {
+		kind = websocket.BinaryMessage
+	}
 	c.buffered += int64(len(data))
 	c.enqueueWriteLocked(outbound{kind: kind, data: data})
-	return nil
 }
 
 // Ping queues a ping frame whose pong, when it comes, carries the round trip
@@ -234,7 +271,7 @@ func (c *Conn) writableLocked() error {
 // Close starts the close handshake with code and reason, after the messages
 // already queued. The connection is torn down when the peer answers, or
 // after Options.CloseTimeout. Calls after the first do nothing.
-func (c *Conn) Close(code int, reason string) {
+func (c *Conn) Close(code StatusCode, reason string) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.wclosed || c.closeQueued {
@@ -245,12 +282,12 @@ func (c *Conn) Close(code int, reason string) {
 		c.die(&fault{code: CloseAbnormal, err: fmt.Errorf(
 			"websocket close handshake timed out: the peer did not answer within %s", c.opts.CloseTimeout)})
 	})
-	c.enqueueWriteLocked(outbound{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(code, reason)})
+	c.enqueueWriteLocked(outbound{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(int(code), reason)})
 }
 
 // Abort tears the connection down at once: a close frame with code is sent
 // without waiting for an answer, then the TCP connection is closed.
-func (c *Conn) Abort(code int) {
+func (c *Conn) Abort(code StatusCode) {
 	c.die(&fault{code: code})
 }
 
@@ -287,6 +324,10 @@ func (c *Conn) writeLoop() {
 		c.wmu.Lock()
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
 			c.buffered -= int64(len(m.data))
+			if c.wroom != nil {
+				close(c.wroom) // wakes SendWait
+				c.wroom = nil
+			}
 		}
 		c.wmu.Unlock()
 		if err != nil {
@@ -340,7 +381,7 @@ func (c *Conn) die(f *fault) {
 		c.wmu.Unlock()
 		close(c.dying)
 		if f != nil && f.code != CloseAbnormal && !c.closeWasSent() {
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.code, ""),
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(f.code), ""),
 				time.Now().Add(interruptWriteWait))
 			c.markCloseSent()
 		}
@@ -439,7 +480,7 @@ func (c *Conn) handleClose(code int, _ string) error {
 		return nil
 	}
 	answer := websocket.FormatCloseMessage(code, "")
-	if code == CloseNoStatus {
+	if StatusCode(code) == CloseNoStatus {
 		answer = []byte{}
 	}
 	err := c.ws.WriteControl(websocket.CloseMessage, answer, time.Now().Add(controlWriteWait))
@@ -484,12 +525,12 @@ func (c *Conn) closeEvents() []Event {
 	var ce *websocket.CloseError
 	var fault error
 	switch {
-	case errors.As(c.readErr, &ce) && ce.Code == CloseAbnormal:
+	case errors.As(c.readErr, &ce) && StatusCode(ce.Code) == CloseAbnormal:
 		// gorilla reports a TCP connection that ended without a close frame
 		// as a 1006 close error.
 		fault = fmt.Errorf("websocket: the connection was dropped without a close frame: %w", io.ErrUnexpectedEOF)
 	case errors.As(c.readErr, &ce):
-		closed.Code, closed.Reason, closed.Clean = ce.Code, ce.Text, true
+		closed.Code, closed.Reason, closed.Clean = StatusCode(ce.Code), ce.Text, true
 	case errors.Is(c.readErr, websocket.ErrReadLimit):
 		closed.Code = CloseMessageTooBig
 		fault = fmt.Errorf("websocket: received a message larger than maxMessageSize (%d bytes)", c.opts.MaxMessageSize)

@@ -36,6 +36,7 @@ func startServer(t testing.TB) *echoserver.Server {
 // the events drained but not yet consumed.
 type client struct {
 	*conn.Conn
+	hs      conn.Handshake
 	wake    chan struct{}
 	buf     []conn.Event
 	pending []conn.Event
@@ -43,15 +44,21 @@ type client struct {
 
 func dial(t *testing.T, ctx context.Context, url string, opts conn.Options) (*client, conn.Handshake) {
 	t.Helper()
+	c := dialTarget(t, ctx, conn.Target{URL: url}, opts)
+	return c, c.hs
+}
+
+func dialTarget(t *testing.T, ctx context.Context, target conn.Target, opts conn.Options) *client {
+	t.Helper()
 	wake := make(chan struct{}, 1)
-	c, hs, err := conn.Dial(ctx, conn.Target{URL: url}, opts, func() {
+	c, hs, err := conn.Dial(ctx, target, opts, func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
 	})
 	require.NoError(t, err)
-	cl := &client{Conn: c, wake: wake}
+	cl := &client{Conn: c, hs: hs, wake: wake}
 	t.Cleanup(func() {
 		c.Abort(conn.CloseGoingAway)
 		select {
@@ -60,7 +67,7 @@ func dial(t *testing.T, ctx context.Context, url string, opts conn.Options) (*cl
 			t.Error("connection not torn down")
 		}
 	})
-	return cl, hs
+	return cl
 }
 
 // until returns the events up to and including the first one of kind want.
@@ -189,7 +196,7 @@ func TestPeerCloseCodeAndReason(t *testing.T) {
 	c, _ := dial(t, context.Background(), srv.URL()+"/close?code=4001&reason=bye", conn.Options{})
 	events := c.until(t, conn.Close)
 	require.Len(t, events, 1, "a clean close has no error event")
-	assert.Equal(t, 4001, events[0].Code)
+	assert.Equal(t, conn.StatusCode(4001), events[0].Code)
 	assert.Equal(t, "bye", events[0].Reason)
 	assert.True(t, events[0].Clean)
 }

@@ -25,7 +25,7 @@ const (
 	DefaultMaxMessageSize   = 64 << 20
 	DefaultQueueMessages    = 4096
 	DefaultQueueBytes       = 8 << 20
-	DefaultWriteQueueBytes  = 64 << 20
+	DefaultWriteQueueBytes  = 256 << 20
 )
 
 // interruptWriteWait bounds the going-away close frame sent when the VU's

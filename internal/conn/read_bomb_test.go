@@ -80,7 +80,7 @@ func TestCompressedMessageIsLimitedAfterInflation(t *testing.T) {
 	assert.Equal(t, conn.CloseMessageTooBig, events[1].Code)
 	select {
 	case code := <-received:
-		assert.Equal(t, conn.CloseMessageTooBig, code, "the close code the server received")
+		assert.Equal(t, conn.CloseMessageTooBig, conn.StatusCode(code), "the close code the server received")
 	case <-time.After(waitBound):
 		t.Fatal("the server saw no end of the connection")
 	}

@@ -44,6 +44,7 @@ type Params struct {
 var keys = []string{ //nolint:gochecknoglobals // a constant list
 	"headers", "tags", "jar", "compression", "subprotocols",
 	"handshakeTimeout", "closeTimeout", "maxMessageSize",
+	"writeQueueBytes", "readQueueBytes", "readQueueMessages",
 }
 
 // Parse reads v (undefined, null or an object) under api's rules. The
@@ -100,7 +101,13 @@ func (p *Params) set(rt *sobek.Runtime, api API, key string, v sobek.Value) erro
 	case "closeTimeout":
 		p.Options.CloseTimeout, err = duration(v, "params.closeTimeout")
 	case "maxMessageSize":
-		p.Options.MaxMessageSize, err = size(v, "params.maxMessageSize")
+		p.Options.MaxMessageSize, err = count(v, "params.maxMessageSize", "bytes")
+	case "writeQueueBytes":
+		p.Options.WriteQueueBytes, err = intCount(v, "params.writeQueueBytes", "bytes")
+	case "readQueueBytes":
+		p.Options.QueueBytes, err = intCount(v, "params.readQueueBytes", "bytes")
+	case "readQueueMessages":
+		p.Options.QueueMessages, err = intCount(v, "params.readQueueMessages", "messages")
 	default:
 		return unknownKey(api, key)
 	}
@@ -256,19 +263,32 @@ func duration(v sobek.Value, what string) (time.Duration, error) {
 	return d, nil
 }
 
-// size reads a positive whole number of bytes.
-func size(v sobek.Value, what string) (int64, error) {
+// count reads a positive whole number of units (bytes or messages).
+func count(v sobek.Value, what, units string) (int64, error) {
 	if common.IsNullish(v) {
 		return 0, nil
 	}
 	if !isNumber(v) {
-		return 0, fmt.Errorf("%s must be a number of bytes, got %s", what, Describe(v))
+		return 0, fmt.Errorf("%s must be a number of %s, got %s", what, units, Describe(v))
 	}
 	f := v.ToFloat()
 	if math.IsNaN(f) || f < 1 || f > math.MaxInt64/2 || f != math.Trunc(f) {
-		return 0, fmt.Errorf("%s must be a whole number of bytes greater than zero, got %v", what, v)
+		return 0, fmt.Errorf("%s must be a whole number of %s greater than zero, got %v", what, units, v)
 	}
 	return int64(f), nil
+}
+
+// intCount is count for limits held in an int: it also refuses what an int
+// cannot hold.
+func intCount(v sobek.Value, what, units string) (int, error) {
+	n, err := count(v, what, units)
+	if err != nil {
+		return 0, err
+	}
+	if n > math.MaxInt {
+		return 0, fmt.Errorf("%s must be at most %d %s, got %d", what, math.MaxInt, units, n)
+	}
+	return int(n), nil
 }
 
 func isString(v sobek.Value) bool {

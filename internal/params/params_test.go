@@ -76,6 +76,40 @@ func TestEveryKey(t *testing.T) {
 	assert.Equal(t, int64(1024), p.Options.MaxMessageSize)
 }
 
+func TestQueueLimits(t *testing.T) {
+	t.Parallel()
+	for _, api := range []params.API{socketAPI, classAPI} {
+		t.Run(api.Name, func(t *testing.T) {
+			t.Parallel()
+			p, err := parse(t, `{writeQueueBytes: 4194304, readQueueBytes: 65536, readQueueMessages: 16}`, api)
+			require.NoError(t, err)
+			assert.Equal(t, 4<<20, p.Options.WriteQueueBytes)
+			assert.Equal(t, 64<<10, p.Options.QueueBytes)
+			assert.Equal(t, 16, p.Options.QueueMessages)
+		})
+	}
+}
+
+func TestBadQueueLimitsNameTheParamAndWhatIsAllowed(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`{writeQueueBytes: "1MB"}`:   `params.writeQueueBytes must be a number of bytes, got string "1MB"`,
+		`{writeQueueBytes: 0}`:       "params.writeQueueBytes must be a whole number of bytes greater than zero, got 0",
+		`{writeQueueBytes: -1}`:      "params.writeQueueBytes must be a whole number of bytes greater than zero, got -1",
+		`{readQueueBytes: 1.5}`:      "params.readQueueBytes must be a whole number of bytes greater than zero, got 1.5",
+		`{readQueueBytes: Infinity}`: "params.readQueueBytes must be a whole number of bytes greater than zero",
+		`{readQueueMessages: {}}`:    "params.readQueueMessages must be a number of messages, got Object",
+		`{readQueueMessages: NaN}`:   "params.readQueueMessages must be a whole number of messages greater than zero",
+		`{readQueueMessages: 0}`:     "params.readQueueMessages must be a whole number of messages greater than zero",
+	} {
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(t, js, classAPI)
+			require.ErrorContains(t, err, "WebSocket: "+want)
+		})
+	}
+}
+
 func TestSingleSubprotocolString(t *testing.T) {
 	t.Parallel()
 	p, err := parse(t, `{subprotocols: "chat"}`, socketAPI)
@@ -132,11 +166,15 @@ func TestBadValuesNameTheKeyAndWhatIsAllowed(t *testing.T) {
 func TestNullishValuesKeepDefaults(t *testing.T) {
 	t.Parallel()
 	p, err := parse(t, `{headers: null, jar: null, compression: null, subprotocols: undefined,
-		handshakeTimeout: null, closeTimeout: undefined, maxMessageSize: null}`, socketAPI)
+		handshakeTimeout: null, closeTimeout: undefined, maxMessageSize: null,
+		writeQueueBytes: null, readQueueBytes: undefined, readQueueMessages: null}`, socketAPI)
 	require.NoError(t, err)
 	assert.False(t, p.Options.Compression)
 	assert.Nil(t, p.Options.Subprotocols)
 	assert.Zero(t, p.Options.MaxMessageSize)
+	assert.Zero(t, p.Options.WriteQueueBytes)
+	assert.Zero(t, p.Options.QueueBytes)
+	assert.Zero(t, p.Options.QueueMessages)
 }
 
 func TestDescribe(t *testing.T) {
