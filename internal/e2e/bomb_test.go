@@ -16,9 +16,10 @@ import (
 // bombPath is the route of the tests' bomb, BOMB_PATH in the scripts.
 const bombPath = "/deflate-bomb?size=268435456"
 
-// maxBombRSS bounds k6's peak RSS during a bomb run. A run of the same
-// scripts against a 1 MiB message that is not a bomb peaks at 70-90 MB;
-// reading the whole 256 MiB message would take it past 300 MB.
+// maxBombRSS bounds k6's peak RSS during a bomb run. The same scripts
+// reading a 1 MiB message that is not a bomb peak at about 50 MB (100 MB
+// with XK6WS_E2E_RACE=1); reading the whole 256 MiB message took k6 past
+// 1 GB.
 const maxBombRSS = 160 << 20
 
 // bombSocketAPI connects with k6/ws and logs what it saw as "RESULT {json}".
