@@ -3,14 +3,69 @@ package conn
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// pieceReader returns src in reads of at most piece bytes, then io.EOF.
+type pieceReader struct {
+	src   []byte
+	piece int
+}
+
+func (p *pieceReader) Read(b []byte) (int, error) {
+	if len(p.src) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b[:min(len(b), p.piece)], p.src)
+	p.src = p.src[n:]
+	return n, nil
+}
+
+func TestReadMessageIsExactAndLimited(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{0, 1, readChunkSize - 1, readChunkSize, readChunkSize + 1, 20*readChunkSize + 7} {
+		msg := make([]byte, size)
+		for i := range msg {
+			msg[i] = byte(i % 251)
+		}
+		for _, piece := range []int{1000, 1 << 20} {
+			t.Run(fmt.Sprintf("%d bytes in reads of %d", size, piece), func(t *testing.T) {
+				t.Parallel()
+				got, err := readMessage(&pieceReader{src: msg, piece: piece}, int64(size))
+				require.NoError(t, err)
+				assert.Equal(t, msg, got)
+				assert.Equal(t, len(got), cap(got), "allocated at its exact size")
+
+				if size == 0 {
+					return
+				}
+				// One byte over the limit: read no further than limit+1.
+				src := &pieceReader{src: append(msg, 0, 0), piece: piece}
+				_, err = readMessage(src, int64(size-1))
+				assert.EqualError(t, err, fmt.Sprintf(
+					"websocket: received a message larger than maxMessageSize (%d bytes)", size-1))
+				assert.Len(t, src.src, 2, "bytes left unread")
+			})
+		}
+	}
+}
+
+func TestReadMessageWrapsReadErrors(t *testing.T) {
+	t.Parallel()
+	_, err := readMessage(iotest.TimeoutReader(strings.NewReader("abc")), 10)
+	require.ErrorIs(t, err, iotest.ErrTimeout)
+	assert.ErrorContains(t, err, "reading websocket message")
+}
 
 // BenchmarkReadMessage measures readMessage on a gorilla connection over
 // loopback TCP: a server goroutine writes b.N binary messages of the
