@@ -13,7 +13,7 @@ func peakRSS(ps *os.ProcessState) int64 {
 		return 0
 	}
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10
+		return int64(ru.Maxrss) << 10
 	}
 	return 0
 }

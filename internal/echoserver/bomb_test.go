@@ -3,6 +3,7 @@ package echoserver_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -53,7 +54,7 @@ func TestDeflateBombSendsZerosCompressed(t *testing.T) {
 		n, err := r.Read(chunk)
 		require.True(t, bytes.Equal(zeros[:n], chunk[:n]), "a byte that is not zero after %d bytes", inflated)
 		inflated += n
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 const (
 	maxBigSize       = 256 << 20
 	defaultBombSize  = 256 << 20
-	maxBombSize      = 4 << 30
+	maxBombSize      = 1 << 30
 	maxFragmentSize  = 16 << 20
 	maxFragmentParts = 4096
 	garbageTimeout   = 2 * time.Second
