@@ -112,10 +112,12 @@ func (s *socket) sendBinary(args ...sobek.Value) error {
 	return s.write(true, data, "sendBinary")
 }
 
-// write queues a data message and counts it. A message the connection does
-// not take is an error event, not an exception.
+// write queues a data message and counts it. While the write queue is full
+// it waits for room, as k6's synchronous write does, until the VU's context
+// ends. A message the connection does not take is an error event, not an
+// exception.
 func (s *socket) write(binary bool, data []byte, method string) error {
-	if err := s.conn.Send(binary, data); err != nil {
+	if err := s.conn.SendWait(s.ctx, binary, data); err != nil {
 		return s.writeFailed(method, err)
 	}
 	s.sess.MessageSent(time.Now())
@@ -133,11 +135,13 @@ func (s *socket) ping() error {
 // errCloseSent is the error k6 gives for a write after close().
 var errCloseSent = errors.New("websocket: close sent")
 
-// writeFailed reports err to the error handlers. Writing after close gives
-// the error k6 gives ("websocket: close sent"), which scripts compare with.
-// An exception of a handler is thrown on.
+// writeFailed reports err to the error handlers. Writing after close() gives
+// the error k6 gives ("websocket: close sent"), which scripts compare with;
+// otherwise the error says why the connection takes no more messages: the
+// peer dropped it, the peer closed it (with its code), or the VU stopped. An
+// exception of a handler is thrown on.
 func (s *socket) writeFailed(method string, err error) error {
-	if errors.Is(err, conn.ErrClosing) || errors.Is(err, conn.ErrClosed) {
+	if s.closing || errors.Is(err, conn.ErrClosing) {
 		err = errCloseSent
 	} else {
 		err = fmt.Errorf("socket.%s: %w", method, err)

@@ -1,12 +1,8 @@
 package conn
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -59,9 +55,10 @@ type Event struct {
 // maxPendingPings bounds the pings remembered while waiting for their pong.
 const maxPendingPings = 1024
 
-// Errors returned by Send, Ping and Close.
+// Errors returned by Send, SendWait and Ping, wrapped with why.
 var (
-	// ErrClosing is returned once Close has been called.
+	// ErrClosing is returned once Close has been called, until the
+	// connection is gone.
 	ErrClosing = errors.New("websocket is closing")
 	// ErrClosed is returned once the connection is gone.
 	ErrClosed = errors.New("websocket is closed")
@@ -70,11 +67,8 @@ var (
 	ErrWriteQueueFull = errors.New("websocket write queue is full")
 )
 
-// Conn is an open WebSocket connection.
-//
-// Events reports what arrives; Send, SendWait, Ping and Close may be called
-// from any one goroutine (the script's). Done is closed when the connection is gone
-// and every goroutine of it has returned.
+// Conn is an open WebSocket connection. The package documentation says who
+// may call its methods, and how its events and its life go.
 type Conn struct {
 	ws     *websocket.Conn
 	opts   Options
@@ -87,16 +81,27 @@ type Conn struct {
 	queueBytes int
 	notified   bool
 	room       chan struct{}
+	// what the writer wrote since the last Events, and whether SendWait
+	// waited meanwhile: the allowance for replies (see enqueue).
+	sentBytes    int
+	sentMessages int
+	sendWaited   bool
 
-	// outbound queue, filled by Send/Ping/Close, drained by the writer.
-	wmu         sync.Mutex
+	// smu guards the lifecycle state and the outbound queue (see
+	// lifecycle.go); the writer drains the queue.
+	smu         sync.Mutex
+	state       state
 	wqueue      []outbound
 	writing     bool
-	wclosed     bool
-	closeQueued bool
-	closeTimer  *time.Timer
 	buffered    int64
 	wroom       chan struct{} // closed when the writer makes room, if SendWait waits
+	closeTimer  *time.Timer   // bounds the close handshake, from Close on
+	closeSentAt time.Time     // when our close frame went on the wire
+	closeWire   int64         // wire.written when closeTimer last checked
+	closeCalled bool          // Close moved the state on from open
+	peerClose   *CloseError   // the peer's close frame, once received
+	cause       *ending       // why die tore the connection down
+	readEnd     *ending       // why the reader returned
 	writers     sync.WaitGroup
 
 	// pings sent and not yet answered, by payload.
@@ -104,37 +109,21 @@ type Conn struct {
 	pings     map[string]time.Time
 	pingCount int
 
-	closeSent chan struct{} // closed once our close frame is written
-	closeOnce sync.Once
-	dying     chan struct{} // closed when the connection is being torn down
-	dieOnce   sync.Once
-	cause     *fault // why the connection was torn down, if not by the peer
-	readErr   error
-	done      chan struct{}
+	wire  *countingConn // the TCP connection, counting what is written to it
+	dying chan struct{} // closed when the state becomes tearingDown
+	done  chan struct{} // closed when the state becomes gone
 }
 
-// outbound is one frame waiting for the writer.
-type outbound struct {
-	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
-	data []byte
-}
-
-// fault records why this side tore a connection down.
-type fault struct {
-	code StatusCode
-	err  error // reported as an Error event when not nil
-}
-
-func newConn(ws *websocket.Conn, opts Options, notify func()) *Conn {
+func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()) *Conn {
 	c := &Conn{
-		ws:        ws,
-		opts:      opts,
-		notify:    notify,
-		room:      make(chan struct{}, 1),
-		pings:     make(map[string]time.Time),
-		closeSent: make(chan struct{}),
-		dying:     make(chan struct{}),
-		done:      make(chan struct{}),
+		ws:     ws,
+		wire:   wire,
+		opts:   opts,
+		notify: notify,
+		room:   make(chan struct{}, 1),
+		pings:  make(map[string]time.Time),
+		dying:  make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	ws.SetReadLimit(opts.MaxMessageSize)
 	ws.SetPingHandler(c.handlePing)
@@ -160,233 +149,18 @@ func (c *Conn) Events(buf []Event) []Event {
 	c.queue = buf[:0]
 	c.queueBytes = 0
 	c.notified = false
+	c.sentBytes, c.sentMessages, c.sendWaited = 0, 0, false
 	c.mu.Unlock()
+	c.wakeReader()
+	return out
+}
+
+// wakeReader resumes the reader if it waits for room in the inbound queue.
+func (c *Conn) wakeReader() {
 	select {
 	case c.room <- struct{}{}:
 	default:
 	}
-	return out
-}
-
-// Buffered returns the bytes that Send has queued and that are not written yet.
-func (c *Conn) Buffered() int64 {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.buffered
-}
-
-// Send queues a data message; binary selects a binary message over text. The
-// connection owns data from then on. When the message would take the write
-// queue above Options.WriteQueueBytes, Send queues nothing and returns an
-// error wrapping ErrWriteQueueFull.
-func (c *Conn) Send(binary bool, data []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.writableLocked(); err != nil {
-		return err
-	}
-	if !c.fitsLocked(len(data)) {
-		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
-			c.buffered, c.opts.WriteQueueBytes)
-	}
-	c.sendLocked(binary, data)
-	return nil
-}
-
-// SendWait is Send, except that while the write queue is full it waits for
-// room, until ctx ends (it returns an error wrapping ctx's cause) or the
-// connection goes away (it returns an error wrapping ErrClosed). It queues
-// nothing when it returns an error.
-func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
-	for {
-		c.wmu.Lock()
-		if err := c.writableLocked(); err != nil {
-			c.wmu.Unlock()
-			return err
-		}
-		if c.fitsLocked(len(data)) {
-			c.sendLocked(binary, data)
-			c.wmu.Unlock()
-			return nil
-		}
-		if c.wroom == nil {
-			c.wroom = make(chan struct{})
-		}
-		room := c.wroom
-		c.wmu.Unlock()
-
-		select {
-		case <-room:
-		case <-c.dying:
-			// the next round reports why the connection went away
-		case <-ctx.Done():
-			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
-		}
-	}
-}
-
-// fitsLocked tells whether a message of n bytes may join the write queue: a
-// message larger than the limit is taken when the queue is empty.
-func (c *Conn) fitsLocked(n int) bool {
-	return c.buffered == 0 || c.buffered+int64(n) <= int64(c.opts.WriteQueueBytes)
-}
-
-func (c *Conn) sendLocked(binary bool, data []byte) {
-	kind := websocket.TextMessage
-	if binary {
-		kind = websocket.BinaryMessage
-	}
-	c.buffered += int64(len(data))
-	c.enqueueWriteLocked(outbound{kind: kind, data: data})
-}
-
-// Ping queues a ping frame whose pong, when it comes, carries the round trip
-// time.
-func (c *Conn) Ping() error {
-	c.pmu.Lock()
-	id := strconv.Itoa(c.pingCount)
-	c.pingCount++
-	c.pmu.Unlock()
-
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.writableLocked(); err != nil {
-		return err
-	}
-	c.enqueueWriteLocked(outbound{kind: websocket.PingMessage, data: []byte(id)})
-	return nil
-}
-
-// writableLocked tells why nothing more may be queued, if so.
-func (c *Conn) writableLocked() error {
-	switch {
-	case c.wclosed:
-		return ErrClosed
-	case c.closeQueued:
-		return ErrClosing
-	}
-	return nil
-}
-
-// Close starts the close handshake with code and reason, after the messages
-// already queued. The connection is torn down when the peer answers, or
-// after Options.CloseTimeout. Calls after the first do nothing.
-func (c *Conn) Close(code StatusCode, reason string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.wclosed || c.closeQueued {
-		return
-	}
-	c.closeQueued = true
-	c.closeTimer = time.AfterFunc(c.opts.CloseTimeout, func() {
-		c.die(&fault{code: CloseAbnormal, err: fmt.Errorf(
-			"websocket close handshake timed out: the peer did not answer within %s", c.opts.CloseTimeout)})
-	})
-	c.enqueueWriteLocked(outbound{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(int(code), reason)})
-}
-
-// Abort tears the connection down at once: a close frame with code is sent
-// without waiting for an answer, then the TCP connection is closed.
-func (c *Conn) Abort(code StatusCode) {
-	c.die(&fault{code: code})
-}
-
-// enqueueWriteLocked queues m for the writer, starting one if none runs:
-// the caller never blocks on the network.
-func (c *Conn) enqueueWriteLocked(m outbound) {
-	c.wqueue = append(c.wqueue, m)
-	if c.writing {
-		return
-	}
-	c.writing = true
-	c.writers.Add(1)
-	go c.writeLoop()
-}
-
-// writeLoop writes queued frames until the queue is empty, then returns.
-func (c *Conn) writeLoop() {
-	defer c.writers.Done()
-	for {
-		c.wmu.Lock()
-		if len(c.wqueue) == 0 || c.wclosed {
-			c.wqueue = nil
-			c.writing = false
-			c.wmu.Unlock()
-			return
-		}
-		m := c.wqueue[0]
-		c.wqueue[0] = outbound{}
-		c.wqueue = c.wqueue[1:]
-		c.wmu.Unlock()
-
-		err := c.write(m)
-
-		c.wmu.Lock()
-		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
-			c.buffered -= int64(len(m.data))
-			if c.wroom != nil {
-				close(c.wroom) // wakes SendWait
-				c.wroom = nil
-			}
-		}
-		c.wmu.Unlock()
-		if err != nil {
-			c.die(&fault{code: CloseAbnormal, err: fmt.Errorf("websocket write failed: %w", err)})
-			return
-		}
-	}
-}
-
-func (c *Conn) write(m outbound) error {
-	switch m.kind {
-	case websocket.PingMessage:
-		c.pmu.Lock()
-		if len(c.pings) >= maxPendingPings {
-			clear(c.pings) // a peer that never answers must not grow this without bound
-		}
-		c.pings[string(m.data)] = time.Now()
-		c.pmu.Unlock()
-		return c.ws.WriteControl(m.kind, m.data, time.Now().Add(controlWriteWait))
-	case websocket.CloseMessage:
-		err := c.ws.WriteControl(m.kind, m.data, time.Now().Add(controlWriteWait))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil // the peer closed first and we already answered it
-		}
-		c.markCloseSent()
-		return err
-	default:
-		return c.ws.WriteMessage(m.kind, m.data)
-	}
-}
-
-func (c *Conn) markCloseSent() { c.closeOnce.Do(func() { close(c.closeSent) }) }
-
-func (c *Conn) closeWasSent() bool {
-	select {
-	case <-c.closeSent:
-		return true
-	default:
-		return false
-	}
-}
-
-// die tears the connection down for cause f, once: it stops the writer,
-// sends a close frame where f asks for one, and closes the TCP connection,
-// which ends the reader.
-func (c *Conn) die(f *fault) {
-	c.dieOnce.Do(func() {
-		c.wmu.Lock()
-		c.cause = f
-		c.wclosed = true
-		c.wmu.Unlock()
-		close(c.dying)
-		if f != nil && f.code != CloseAbnormal && !c.closeWasSent() {
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(f.code), ""),
-				time.Now().Add(interruptWriteWait))
-			c.markCloseSent()
-		}
-		_ = c.ws.Close()
-	})
 }
 
 // readLoop is the connection's reader goroutine.
@@ -395,7 +169,7 @@ func (c *Conn) readLoop() {
 	for {
 		kind, r, err := c.ws.NextReader()
 		if err != nil {
-			c.readErr = err
+			c.readEnded(err)
 			return
 		}
 		ev := Event{Kind: Binary}
@@ -406,15 +180,15 @@ func (c *Conn) readLoop() {
 		ev.Time = time.Now()
 		var tooBig *messageTooBigError
 		if errors.As(err, &tooBig) {
-			c.die(&fault{code: CloseMessageTooBig, err: err})
+			c.die(&ending{code: CloseMessageTooBig, err: err})
 			return
 		}
 		if err != nil {
-			c.readErr = err
+			c.readEnded(err)
 			return
 		}
 		if ev.Kind == Text && !utf8.Valid(ev.Data) {
-			c.die(&fault{code: CloseInvalidPayload, err: errors.New(
+			c.die(&ending{code: CloseInvalidPayload, err: errors.New(
 				"websocket: received a text message that is not valid UTF-8")})
 			return
 		}
@@ -426,11 +200,21 @@ func (c *Conn) readLoop() {
 
 // enqueue adds ev to the inbound queue, waiting for room while it is full.
 // It returns false when the connection is torn down meanwhile.
+//
+// The queue is full at Options.QueueMessages or Options.QueueBytes, except
+// that once SendWait waited since the last Events, what the writer wrote
+// since then is added to both limits: replies to the messages of a burst are
+// taken while the burst is being sent.
 func (c *Conn) enqueue(ev Event) bool {
 	for {
 		c.mu.Lock()
-		if len(c.queue) < c.opts.QueueMessages &&
-			(len(c.queue) == 0 || c.queueBytes+len(ev.Data) <= c.opts.QueueBytes) {
+		maxMessages, maxBytes := c.opts.QueueMessages, c.opts.QueueBytes
+		if c.sendWaited {
+			maxMessages += c.sentMessages
+			maxBytes += c.sentBytes
+		}
+		if len(c.queue) < maxMessages &&
+			(len(c.queue) == 0 || c.queueBytes+len(ev.Data) <= maxBytes) {
 			c.queue = append(c.queue, ev)
 			c.queueBytes += len(ev.Data)
 			wake := !c.notified
@@ -471,86 +255,4 @@ func (c *Conn) handlePong(data string) error {
 	}
 	c.enqueue(ev)
 	return nil
-}
-
-// handleClose answers the peer's close frame with the same code unless we
-// sent ours first.
-func (c *Conn) handleClose(code int, _ string) error {
-	if c.closeWasSent() {
-		return nil
-	}
-	answer := websocket.FormatCloseMessage(code, "")
-	if StatusCode(code) == CloseNoStatus {
-		answer = []byte{}
-	}
-	err := c.ws.WriteControl(websocket.CloseMessage, answer, time.Now().Add(controlWriteWait))
-	c.markCloseSent()
-	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		return fmt.Errorf("answering close frame: %w", err)
-	}
-	return nil
-}
-
-// finish runs when the reader returns: it tears the connection down, waits
-// for the writer and queues the final events.
-func (c *Conn) finish() {
-	c.die(nil)
-	if c.stop != nil {
-		c.stop()
-	}
-	c.wmu.Lock()
-	if c.closeTimer != nil {
-		c.closeTimer.Stop()
-	}
-	c.wmu.Unlock()
-	c.writers.Wait()
-
-	final := c.closeEvents()
-	c.mu.Lock()
-	c.queue = append(c.queue, final...)
-	wake := !c.notified
-	c.notified = true
-	c.mu.Unlock()
-	close(c.done)
-	if wake {
-		c.notify()
-	}
-}
-
-// closeEvents works out the Error (if any) and Close events that end the
-// connection.
-func (c *Conn) closeEvents() []Event {
-	now := time.Now()
-	closed := Event{Kind: Close, Time: now, Code: CloseAbnormal}
-	var ce *websocket.CloseError
-	var fault error
-	switch {
-	case errors.As(c.readErr, &ce) && StatusCode(ce.Code) == CloseAbnormal:
-		// gorilla reports a TCP connection that ended without a close frame
-		// as a 1006 close error.
-		fault = fmt.Errorf("websocket: the connection was dropped without a close frame: %w", io.ErrUnexpectedEOF)
-	case errors.As(c.readErr, &ce):
-		closed.Code, closed.Reason, closed.Clean = StatusCode(ce.Code), ce.Text, true
-	case errors.Is(c.readErr, websocket.ErrReadLimit):
-		closed.Code = CloseMessageTooBig
-		fault = fmt.Errorf("websocket: received a message larger than maxMessageSize (%d bytes)", c.opts.MaxMessageSize)
-	case c.cause != nil:
-		closed.Code = c.cause.code
-		fault = c.cause.err
-	case isNetworkError(c.readErr):
-		fault = c.readErr
-	case c.readErr != nil:
-		closed.Code = CloseProtocolError
-		fault = c.readErr
-	}
-	if fault == nil {
-		return []Event{closed}
-	}
-	return []Event{{Kind: Error, Time: now, Err: fault}, closed}
-}
-
-func isNetworkError(err error) bool {
-	var ne net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.As(err, &ne)
 }

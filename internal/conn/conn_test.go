@@ -357,3 +357,22 @@ func TestDialErrorWithoutServer(t *testing.T) {
 	var wsErr *websocket.CloseError
 	assert.False(t, errors.As(err, &wsErr))
 }
+
+func TestCloseTimesOutWhenThePeerReadsNothingOfTheQueue(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c, _ := dial(t, context.Background(), srv.URL()+"/slowread", conn.Options{CloseTimeout: 200 * time.Millisecond})
+	for range 16 {
+		require.NoError(t, c.Send(true, make([]byte, 1<<20)))
+	}
+	c.Close(conn.CloseNormal, "")
+	select {
+	case <-c.Done():
+	case <-time.After(3 * waitBound): // the peer is given 5s, twice at most
+		t.Fatal("the close of a stalled peer did not end")
+	}
+	events := c.until(t, conn.Close)
+	require.Len(t, events, 2)
+	assert.ErrorContains(t, events[0].Err, "the peer read none of the")
+	assert.Equal(t, conn.CloseAbnormal, events[1].Code)
+}

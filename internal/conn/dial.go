@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -113,8 +114,8 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 		hs.Body = nil
 	}
 
-	c := newConn(ws, opts, notify)
-	c.stop = context.AfterFunc(ctx, func() { c.Abort(CloseGoingAway) })
+	c := newConn(ws, watch.conn, opts, notify)
+	c.stop = context.AfterFunc(ctx, func() { c.interrupt(ctx) })
 	go c.readLoop()
 	return c, hs, nil
 }
@@ -124,7 +125,7 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 type dialWatch struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	mu      sync.Mutex
-	conn    net.Conn
+	conn    *countingConn
 	aborted bool
 }
 
@@ -139,9 +140,25 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 		_ = nc.Close()
 		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
 	}
-	w.conn = nc
-	return nc, nil
+	w.conn = &countingConn{Conn: nc}
+	return w.conn, nil
 }
+
+// countingConn counts the bytes written to a connection: a close handshake
+// waits on while the peer reads what was queued before it.
+type countingConn struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.n.Add(int64(n))
+	return n, err //nolint:wrapcheck // the connection's own error, unchanged
+}
+
+// written returns the bytes written so far.
+func (c *countingConn) written() int64 { return c.n.Load() }
 
 func (w *dialWatch) abort() {
 	w.mu.Lock()

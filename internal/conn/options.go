@@ -1,15 +1,3 @@
-// Package conn is the WebSocket connection core that both of xk6-ws's
-// JavaScript APIs stand on.
-//
-// A Conn is dialled through the VU's lib.State, so k6's dialer rules, TLS
-// settings and byte accounting apply. One goroutine reads frames into a
-// bounded inbound queue: when the queue is full it stops reading and TCP
-// pushes back on the peer. Data that the script sends goes through a write
-// queue to a writer goroutine that exists only while there is something to
-// write. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
-// the end of the VU's context tears the connection down at once. Whatever
-// happens, a Conn reports exactly one close event and leaves no goroutine
-// behind.
 package conn
 
 import (
@@ -27,6 +15,10 @@ const (
 	DefaultQueueBytes       = 8 << 20
 	DefaultWriteQueueBytes  = 256 << 20
 )
+
+// minStallWait is the shortest time a close waits for a peer that reads
+// nothing of the messages queued before our close frame.
+const minStallWait = 5 * time.Second
 
 // interruptWriteWait bounds the going-away close frame sent when the VU's
 // context ends; controlWriteWait bounds other control frames.
@@ -47,7 +39,10 @@ type Options struct {
 	Jar http.CookieJar
 	// HandshakeTimeout bounds the dial, TLS and HTTP upgrade together.
 	HandshakeTimeout time.Duration
-	// CloseTimeout bounds the wait for the peer's close frame after ours.
+	// CloseTimeout bounds the wait for the peer's close frame after ours,
+	// counted from the moment ours is on the wire. While it still waits
+	// behind queued messages, the close goes on as long as the peer reads
+	// some of them every CloseTimeout (or 5 seconds, if longer).
 	CloseTimeout time.Duration
 	// MaxMessageSize is the largest message accepted from the peer, in
 	// bytes; a larger one closes the connection with 1009.

@@ -1,0 +1,195 @@
+package conn
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// outbound is one frame waiting for the writer.
+type outbound struct {
+	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
+	data []byte
+}
+
+// Buffered returns the bytes that Send has queued and that are not written yet.
+func (c *Conn) Buffered() int64 {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.buffered
+}
+
+// Send queues a data message; binary selects a binary message over text. The
+// connection owns data from then on. When the message would take the write
+// queue above Options.WriteQueueBytes, Send queues nothing and returns an
+// error wrapping ErrWriteQueueFull. Once the connection no longer takes
+// messages, the error says why (see Conn).
+func (c *Conn) Send(binary bool, data []byte) error {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	if !c.fitsLocked(len(data)) {
+		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
+			c.buffered, c.opts.WriteQueueBytes)
+	}
+	c.sendLocked(binary, data)
+	return nil
+}
+
+// SendWait is Send, except that while the write queue is full it waits for
+// room, until ctx ends (it returns an error wrapping ctx's cause) or the
+// connection goes away (it returns an error wrapping ErrClosed). It queues
+// nothing when it returns an error.
+func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
+	for {
+		c.smu.Lock()
+		if err := c.writableLocked(); err != nil {
+			c.smu.Unlock()
+			return err
+		}
+		if c.fitsLocked(len(data)) {
+			c.sendLocked(binary, data)
+			c.smu.Unlock()
+			return nil
+		}
+		if c.wroom == nil {
+			c.wroom = make(chan struct{})
+		}
+		room := c.wroom
+		c.smu.Unlock()
+		c.allowReplies()
+
+		select {
+		case <-room:
+		case <-c.dying:
+			// the next round reports why the connection went away
+		case <-ctx.Done():
+			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// allowReplies lets the reader take replies to what was written since the
+// last Events beyond the inbound queue's limits, while the caller of
+// SendWait cannot drain the queue: a peer that answers each message (an
+// echo) would otherwise stop reading, and the wait would never end.
+func (c *Conn) allowReplies() {
+	c.mu.Lock()
+	c.sendWaited = true
+	c.mu.Unlock()
+	c.wakeReader()
+}
+
+// fitsLocked tells whether a message of n bytes may join the write queue: a
+// message larger than the limit is taken when the queue is empty.
+func (c *Conn) fitsLocked(n int) bool {
+	return c.buffered == 0 || c.buffered+int64(n) <= int64(c.opts.WriteQueueBytes)
+}
+
+func (c *Conn) sendLocked(binary bool, data []byte) {
+	kind := websocket.TextMessage
+	if binary {
+		kind = websocket.BinaryMessage
+	}
+	c.buffered += int64(len(data))
+	c.enqueueWriteLocked(outbound{kind: kind, data: data})
+}
+
+// Ping queues a ping frame whose pong, when it comes, carries the round trip
+// time.
+func (c *Conn) Ping() error {
+	c.pmu.Lock()
+	id := strconv.Itoa(c.pingCount)
+	c.pingCount++
+	c.pmu.Unlock()
+
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if err := c.writableLocked(); err != nil {
+		return err
+	}
+	c.enqueueWriteLocked(outbound{kind: websocket.PingMessage, data: []byte(id)})
+	return nil
+}
+
+// enqueueWriteLocked queues m for the writer, starting one if none runs:
+// the caller never blocks on the network.
+func (c *Conn) enqueueWriteLocked(m outbound) {
+	c.wqueue = append(c.wqueue, m)
+	if c.writing {
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
+}
+
+// writeLoop writes queued frames until the queue is empty, then returns.
+func (c *Conn) writeLoop() {
+	defer c.writers.Done()
+	for {
+		c.smu.Lock()
+		if len(c.wqueue) == 0 || c.state >= stateTearingDown {
+			c.wqueue = nil
+			c.writing = false
+			c.smu.Unlock()
+			return
+		}
+		m := c.wqueue[0]
+		c.wqueue[0] = outbound{}
+		c.wqueue = c.wqueue[1:]
+		c.smu.Unlock()
+
+		err := c.write(m)
+
+		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
+			c.written(len(m.data))
+		}
+		if err != nil {
+			c.die(&ending{code: CloseAbnormal, err: fmt.Errorf("websocket write failed: %w", err)})
+			return
+		}
+	}
+}
+
+// written accounts for a data message of n bytes that the writer wrote.
+func (c *Conn) written(n int) {
+	c.smu.Lock()
+	c.buffered -= int64(n)
+	if c.wroom != nil {
+		close(c.wroom) // wakes SendWait
+		c.wroom = nil
+	}
+	c.smu.Unlock()
+
+	c.mu.Lock()
+	c.sentBytes += n
+	c.sentMessages++
+	wake := c.sendWaited
+	c.mu.Unlock()
+	if wake {
+		c.wakeReader()
+	}
+}
+
+func (c *Conn) write(m outbound) error {
+	switch m.kind {
+	case websocket.PingMessage:
+		c.pmu.Lock()
+		if len(c.pings) >= maxPendingPings {
+			clear(c.pings) // a peer that never answers must not grow this without bound
+		}
+		c.pings[string(m.data)] = time.Now()
+		c.pmu.Unlock()
+		return c.ws.WriteControl(m.kind, m.data, time.Now().Add(controlWriteWait))
+	case websocket.CloseMessage:
+		return c.writeClose(m.data)
+	default:
+		return c.ws.WriteMessage(m.kind, m.data)
+	}
+}
