@@ -1,10 +1,8 @@
 package conn
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -57,9 +55,6 @@ type Event struct {
 // maxPendingPings bounds the pings remembered while waiting for their pong.
 const maxPendingPings = 1024
 
-// maxPooledReadBufSize is the largest read buffer kept for reuse.
-const maxPooledReadBufSize = 64 << 10
-
 // Errors returned by Send, SendWait and Ping, wrapped with why.
 var (
 	// ErrClosing is returned once Close has been called, until the
@@ -71,10 +66,6 @@ var (
 	// waiting to be written above Options.WriteQueueBytes.
 	ErrWriteQueueFull = errors.New("websocket write queue is full")
 )
-
-// readBufPool holds buffers that messages are read into before they are
-// copied out at their exact size.
-var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Conn is an open WebSocket connection. The package documentation says who
 // may call its methods, and how its events and its life go.
@@ -185,8 +176,13 @@ func (c *Conn) readLoop() {
 		if kind == websocket.TextMessage {
 			ev.Kind = Text
 		}
-		ev.Data, err = readMessage(r)
+		ev.Data, err = readMessage(r, c.opts.MaxMessageSize)
 		ev.Time = time.Now()
+		var tooBig *messageTooBigError
+		if errors.As(err, &tooBig) {
+			c.die(&ending{code: CloseMessageTooBig, err: err})
+			return
+		}
 		if err != nil {
 			c.readEnded(err)
 			return
@@ -200,20 +196,6 @@ func (c *Conn) readLoop() {
 			return
 		}
 	}
-}
-
-func readMessage(r io.Reader) ([]byte, error) {
-	buf, _ := readBufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err := buf.ReadFrom(r)
-	data := bytes.Clone(buf.Bytes())
-	if buf.Cap() <= maxPooledReadBufSize {
-		readBufPool.Put(buf)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading websocket message: %w", err)
-	}
-	return data, nil
 }
 
 // enqueue adds ev to the inbound queue, waiting for room while it is full.

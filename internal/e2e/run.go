@@ -77,12 +77,11 @@ type Run struct {
 	Points []Point
 	// Duration is how long k6 ran.
 	Duration time.Duration
+	// PeakRSS is the largest resident set size k6 reached, in bytes (0
+	// where it is not known: only Linux reports it).
+	PeakRSS int64
 	// Signaled reports whether Options.Signal's signal was sent.
 	Signaled bool
-	// PeakRSS is the most memory k6 held resident at once, in bytes (the
-	// maximum resident set size of its rusage); 0 where the system does
-	// not report it.
-	PeakRSS int64
 	// Server is the echo server started for this run (its URL in WS_URL);
 	// nil if Options.Env gave WS_URL. It is closed when the test ends.
 	Server *echoserver.Server

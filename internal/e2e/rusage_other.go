@@ -4,7 +4,5 @@ package e2e
 
 import "os"
 
-// peakRSS is 0 where the maximum resident set size is not read.
-func peakRSS(*os.ProcessState) int64 {
-	return 0
-}
+// peakRSS is 0: the peak resident set size is only read on Linux.
+func peakRSS(*os.ProcessState) int64 { return 0 }

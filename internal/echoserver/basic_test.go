@@ -306,6 +306,7 @@ func TestBadRequestsAreAnsweredWithText(t *testing.T) {
 		{"/chat?room=", http.StatusBadRequest, `"room"`},
 		{"/drop?mode=slow", http.StatusBadRequest, `"mode"`},
 		{"/fragmented?parts=0", http.StatusBadRequest, `"parts"`},
+		{"/deflate-bomb?size=-1", http.StatusBadRequest, `"size"`},
 		{"/echo?protocols=a,,b", http.StatusBadRequest, `"protocols"`},
 		{"/nowhere", http.StatusNotFound, "/nowhere"},
 	}
@@ -332,7 +333,7 @@ func TestRootServesHelp(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, header.Get("Content-Type"), "text/plain")
 	assert.Equal(t, "xk6-ws echo server\n\n"+echoserver.HelpText(), body)
-	for _, route := range []string{"/echo", "/push?count=", "/chat?room=", "/slowread", "protocols=a,b"} {
+	for _, route := range []string{"/echo", "/push?count=", "/chat?room=", "/slowread", "/deflate-bomb?size=", "protocols=a,b"} {
 		assert.Contains(t, body, route)
 	}
 }

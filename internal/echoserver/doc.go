@@ -2,7 +2,8 @@
 // with extra routes for pushing, broadcasting, closing with chosen codes,
 // refusing handshakes, reporting request headers, pinging, and for peers that
 // misbehave on purpose (hanging, sending garbage, dropping TCP, ignoring the
-// close handshake, never reading).
+// close handshake, never reading, sending a compressed message that inflates
+// a thousandfold).
 //
 // It serves unit tests (in-process), end-to-end tests and benchmarks (as a
 // process the k6 binary connects to) and the `k6 x ws-echo` subcommand.

@@ -1,6 +1,7 @@
 package echoserver
 
 import (
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -13,6 +14,8 @@ import (
 
 const (
 	maxBigSize       = 256 << 20
+	defaultBombSize  = 256 << 20
+	maxBombSize      = 1 << 30
 	maxFragmentSize  = 16 << 20
 	maxFragmentParts = 4096
 	garbageTimeout   = 2 * time.Second
@@ -101,12 +104,17 @@ func (h *Handler) serveBig(w http.ResponseWriter, r *http.Request) {
 
 // sendPattern streams one message of size pattern bytes.
 func (s *session) sendPattern(typ, size int) error {
+	// A whole number of pattern periods, so the chunks continue the pattern.
+	return s.sendRepeated(typ, size, pattern(min(size, copyBufferSize/len(patternAlphabet)*len(patternAlphabet))))
+}
+
+// sendRepeated streams one message of size bytes made of chunk, repeated
+// and cut short at the end.
+func (s *session) sendRepeated(typ, size int, chunk []byte) error {
 	w, err := s.conn.NextWriter(typ)
 	if err != nil {
 		return err //nolint:wrapcheck // logged by the caller with the route
 	}
-	// A whole number of pattern periods, so the chunks continue the pattern.
-	chunk := pattern(min(size, copyBufferSize/len(patternAlphabet)*len(patternAlphabet)))
 	for left := size; left > 0; left -= len(chunk) {
 		chunk = chunk[:min(left, len(chunk))]
 		if _, err := w.Write(chunk); err != nil {
@@ -118,6 +126,32 @@ func (s *session) sendPattern(typ, size int) error {
 		return err //nolint:wrapcheck // logged by the caller with the route
 	}
 	return nil
+}
+
+// serveDeflateBomb sends a message that inflates to far more than it
+// weighs: size zero bytes compressed with permessage-deflate, about a
+// thousandth of that on the wire.
+func (h *Handler) serveDeflateBomb(w http.ResponseWriter, r *http.Request) {
+	q := newWSQuery(r, "size")
+	size := q.integer("size", defaultBombSize, 0, maxBombSize)
+	if websocket.IsWebSocketUpgrade(r) && !offersDeflate(r) {
+		q.setErr(errors.New(r.URL.Path + " sends a compressed message: the client must offer permessage-deflate"))
+	}
+	s := h.upgrade(w, r, q, nil)
+	if s == nil {
+		return
+	}
+	defer s.finish()
+	s.conn.EnableWriteCompression(true)
+	if err := s.conn.SetCompressionLevel(flate.BestSpeed); err != nil {
+		s.end(r.URL.Path, err)
+		return
+	}
+	if err := s.sendRepeated(websocket.BinaryMessage, size, make([]byte, min(size, copyBufferSize))); err != nil {
+		s.end(r.URL.Path, err)
+		return
+	}
+	s.end(r.URL.Path, s.echoLoop())
 }
 
 func (h *Handler) serveInvalidUTF8(w http.ResponseWriter, r *http.Request) {
