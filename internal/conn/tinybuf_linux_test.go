@@ -118,6 +118,11 @@ func TestCloseTimeoutCountsFromTheCloseFrame(t *testing.T) {
 		require.NoError(t, c.Send(true, make([]byte, size)))
 	}
 	c.Close(conn.CloseNormal, "done")
+	select {
+	case <-c.Done():
+	case <-time.After(6 * waitBound): // the transfer takes a while on a busy machine
+		t.Fatal("the close did not end")
+	}
 	events := c.until(t, conn.Close)
 	require.Len(t, events, 1, "no error event: %+v", events)
 	assert.Equal(t, conn.CloseNormal, events[0].Code)
