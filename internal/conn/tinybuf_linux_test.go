@@ -24,7 +24,7 @@ func (d socketDialer) DialContext(ctx context.Context, network, addr string) (ne
 	nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return setBuffers(rc, d.rcvbuf, d.sndbuf)
 	}}
-	return nd.DialContext(ctx, network, addr) //nolint:wrapcheck // a dialer's own error
+	return nd.DialContext(ctx, network, addr)
 }
 
 // setBuffers sets the receive and send buffers of a socket; 0 keeps one.
@@ -38,9 +38,9 @@ func setBuffers(rc syscall.RawConn, rcvbuf, sndbuf int) error {
 			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, sndbuf)
 		}
 	}); cerr != nil {
-		return cerr //nolint:wrapcheck // the runtime's own error
+		return cerr
 	}
-	return err //nolint:wrapcheck // the kernel's own error
+	return err
 }
 
 // A burst far larger than the queues and socket buffers, sent to an echo
