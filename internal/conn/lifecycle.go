@@ -50,11 +50,11 @@ type ending struct {
 }
 
 // Close starts the close handshake with code and reason, after the messages
-// already queued. The connection is torn down when the peer answers, or
-// when Options.CloseTimeout passes after our close frame went on the wire,
-// or, while the frame still waits behind queued messages, when the peer
-// reads nothing of them for Options.CloseTimeout (and at least 5 seconds). Calls after the first, or
-// after the peer closed, do nothing.
+// already queued. The connection is torn down when the peer answers, when
+// Options.CloseTimeout passes after our close frame went on the wire, or,
+// while the frame still waits behind queued messages, when the peer reads
+// nothing of them for Options.CloseTimeout (and at least 5 seconds). Calls
+// after the first, or after the peer closed, do nothing.
 func (c *Conn) Close(code StatusCode, reason string) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
