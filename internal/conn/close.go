@@ -21,7 +21,7 @@ const (
 
 // names of the codes of RFC 6455 section 7.4.1 and of the IANA registry
 // that a close error spells out.
-var codeNames = map[StatusCode]string{ //nolint:gochecknoglobals // a constant table
+var codeNames = map[StatusCode]string{
 	CloseNormal:         "normal",
 	CloseGoingAway:      "going away",
 	CloseProtocolError:  "protocol error",

@@ -99,7 +99,7 @@ type Conn struct {
 	closeSentAt time.Time     // when our close frame went on the wire
 	closeWire   int64         // wire.written when closeTimer last checked
 	closeCalled bool          // Close moved the state on from open
-	peerClose   *CloseError   // the peer's close frame, once received
+	peerClose   *CloseError   // the peer's close frame, when the peer closed first
 	cause       *ending       // why die tore the connection down
 	readEnd     *ending       // why the reader returned
 	writers     sync.WaitGroup

@@ -156,7 +156,7 @@ type countingConn struct {
 func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.n.Add(int64(n))
-	return n, err //nolint:wrapcheck // the connection's own error, unchanged
+	return n, err
 }
 
 // written returns the bytes written so far.

@@ -50,11 +50,11 @@ type ending struct {
 }
 
 // Close starts the close handshake with code and reason, after the messages
-// already queued. The connection is torn down when the peer answers, or
-// when Options.CloseTimeout passes after our close frame went on the wire,
-// or, while the frame still waits behind queued messages, when the peer
-// reads nothing of them for Options.CloseTimeout (and at least 5 seconds). Calls after the first, or
-// after the peer closed, do nothing.
+// already queued. The connection is torn down when the peer answers, when
+// Options.CloseTimeout passes after our close frame went on the wire, or,
+// while the frame still waits behind queued messages, when the peer reads
+// nothing of them for Options.CloseTimeout (and at least 5 seconds). Calls
+// after the first, or after the peer closed, do nothing.
 func (c *Conn) Close(code StatusCode, reason string) {
 	c.smu.Lock()
 	defer c.smu.Unlock()
@@ -86,12 +86,14 @@ func (c *Conn) writeClose(frame []byte) error {
 	return err
 }
 
-// handleClose records the peer's close frame and answers it with the same
-// code, unless we sent ours first.
+// handleClose answers the peer's close frame with the same code, and records
+// it, unless we sent ours first.
 func (c *Conn) handleClose(code int, reason string) error {
 	c.smu.Lock()
-	c.peerClose = &CloseError{Code: StatusCode(code), Reason: reason}
 	answered := c.state >= stateCloseSent
+	if !answered {
+		c.peerClose = &CloseError{Code: StatusCode(code), Reason: reason}
+	}
 	c.smu.Unlock()
 	if answered {
 		return nil
@@ -279,13 +281,13 @@ func (c *Conn) writableLocked() error {
 		return fmt.Errorf("%w: Close was called", ErrClosing)
 	case !c.closeCalled && c.peerClose != nil:
 		return fmt.Errorf("%w: the peer closed it: %w", ErrClosed, c.peerClose)
+	case c.cause != nil && c.cause.why != nil:
+		return fmt.Errorf("%w: %w", ErrClosed, c.cause.why)
 	}
 	end := c.endingLocked()
 	switch {
 	case end.err != nil:
 		return fmt.Errorf("%w: %w", ErrClosed, end.err)
-	case end.why != nil:
-		return fmt.Errorf("%w: %w", ErrClosed, end.why)
 	case c.closeCalled:
 		return fmt.Errorf("%w: Close was called", ErrClosed)
 	}

@@ -76,7 +76,7 @@ func (l tinyListener) Accept() (net.Conn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(tinyBuffers)
 	}
-	return nc, err //nolint:wrapcheck // a listener's own error
+	return nc, err
 }
 
 // tinyDialer dials a TCP connection with a small send buffer and keeps it.
@@ -88,7 +88,7 @@ func (d tinyDialer) DialContext(ctx context.Context, network, addr string) (net.
 		_ = tc.SetWriteBuffer(tinyBuffers)
 		d.tc <- tc
 	}
-	return nc, err //nolint:wrapcheck // a dialer's own error
+	return nc, err
 }
 
 func dialGated(t *testing.T, g *gatedServer, opts conn.Options) *client {
