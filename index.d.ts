@@ -40,8 +40,14 @@ declare module "k6/x/ws" {
     handshakeTimeout?: Duration;
     /** How long close() waits for the peer's close frame; default 5s. */
     closeTimeout?: Duration;
-    /** Largest message accepted, in bytes (default 64 MiB); a larger one closes with 1009. */
+    /** Largest message accepted, in bytes, after inflation (default 64 MiB); a larger one closes with 1009. */
     maxMessageSize?: number;
+    /** Bytes send() may have waiting for the wire (default 256 MiB); past it send() waits for room. */
+    writeQueueBytes?: number;
+    /** Bytes of received messages waiting for the script (default 8 MiB); then reading pauses. */
+    readQueueBytes?: number;
+    /** Received messages waiting for the script (default 4096); then reading pauses. */
+    readQueueMessages?: number;
   }
 
   /** What `connect` returns once the socket has closed (or the handshake failed). */
@@ -139,8 +145,14 @@ declare module "k6/x/websockets" {
     handshakeTimeout?: Duration;
     /** How long close() waits for the peer's close frame before dropping the connection; default 5s. */
     closeTimeout?: Duration;
-    /** Largest message accepted, in bytes (default 64 MiB); a larger one closes with 1009. */
+    /** Largest message accepted, in bytes, after inflation (default 64 MiB); a larger one closes with 1009. */
     maxMessageSize?: number;
+    /** Bytes send() may have waiting for the wire (default 256 MiB); past it the socket fails (error, close 1006). */
+    writeQueueBytes?: number;
+    /** Bytes of received messages waiting for the script (default 8 MiB); then reading pauses. */
+    readQueueBytes?: number;
+    /** Received messages waiting for the script (default 4096); then reading pauses. */
+    readQueueMessages?: number;
   }
 
   /** What binary messages arrive as. */
@@ -239,7 +251,7 @@ declare module "k6/x/websockets" {
     readonly protocol: string;
     /** The Sec-WebSocket-Extensions values of the handshake response. */
     readonly extensions: string[];
-    /** What binary messages arrive as: "blob" (default) or "arraybuffer"; other values throw. */
+    /** What binary messages arrive as: "blob" (default) or "arraybuffer"; other values are ignored. */
     binaryType: BinaryType;
 
     /** The open handler, or null. Setting anything but a function or null throws. */

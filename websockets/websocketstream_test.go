@@ -382,7 +382,7 @@ func TestStreamArguments(t *testing.T) {
 	for name, tc := range map[string]struct{ code, want string }{
 		"no new":          {`WebSocketStream.call({}, WS_URL + "/echo")`, "please use the 'new' operator"},
 		"no url":          {`new WebSocketStream()`, "url is required"},
-		"http url":        {`new WebSocketStream("http://127.0.0.1/")`, "must use the ws or wss scheme"},
+		"ftp url":         {`new WebSocketStream("ftp://127.0.0.1/")`, "SyntaxError"},
 		"options":         {`new WebSocketStream(WS_URL, 5)`, "options must be an object, got number 5"},
 		"protocols":       {`new WebSocketStream(WS_URL, { protocols: [1] })`, "options.protocols[0] must be a string"},
 		"signal":          {`new WebSocketStream(WS_URL, { signal: {} })`, "options.signal is not supported"},
