@@ -133,14 +133,13 @@ function huge() {
 // manyListeners registers 10k message handlers and counts their calls.
 function manyListeners() {
 	let calls = 0;
-	const t0 = Date.now();
 	ws.connect(WS + '/echo', { tags: { case: 'listeners' } }, (socket) => {
 		for (let i = 0; i < 10000; i++) { socket.on('message', () => { calls++; }); }
 		socket.on('open', () => socket.send('once'));
 		socket.on('message', () => socket.close(1000));
 		socket.setTimeout(() => socket.close(1000), 10000);
 	});
-	record({ name: '10k-listeners', threw: false, value: { calls: calls, ms: Date.now() - t0 } });
+	record({ name: '10k-listeners', threw: false, value: { calls: calls } });
 }
 
 // throwing handlers: connect throws the handler's exception.
@@ -251,7 +250,6 @@ function huge() {
 function manyListeners() {
 	let calls = 0;
 	let same = 0;
-	const t0 = Date.now();
 	const socket = new WebSocket(WS + '/echo', undefined, { tags: { case: 'listeners' } });
 	const once = () => { same++; };
 	for (let i = 0; i < 10000; i++) {
@@ -260,7 +258,7 @@ function manyListeners() {
 	}
 	socket.onopen = () => socket.send('once');
 	socket.onmessage = () => socket.close(1000);
-	socket.onclose = () => record({ name: '10k-listeners', threw: false, value: { calls: calls, same: same, ms: Date.now() - t0 } });
+	socket.onclose = () => record({ name: '10k-listeners', threw: false, value: { calls: calls, same: same } });
 }
 
 export function inputs() {
@@ -413,7 +411,7 @@ func TestBadInputWebSocketClass(t *testing.T) {
 		"protocols-number":            `invalid protocols argument: WebSocket: protocols must be a string or an array of strings, got number 5`,
 		"protocols-twice":             `invalid protocols argument: WebSocket: protocols: subprotocol "a" is given twice`,
 		"protocols-space":             `invalid protocols argument: WebSocket: protocols: "a b" is not a valid subprotocol name`,
-		"params-unknown-key":          `unknown WebSocket's option subprotocols \(allowed: headers, tags, jar, compression, handshakeTimeout, closeTimeout, maxMessageSize\)`,
+		"params-unknown-key":          `unknown WebSocket's option subprotocols \(allowed: headers, tags, jar, compression, handshakeTimeout, closeTimeout, maxMessageSize, writeQueueBytes, readQueueBytes, readQueueMessages\)`,
 		"blob-parts-number":           `TypeError: Blob: blobParts must be an array \(or another iterable\) .*, got number 5`,
 		"blob-options-string":         `TypeError: Blob: options must be an object such as \{type: 'text/plain'\}, got string "text/plain"`,
 		"blob-endings":                `TypeError: Blob: options.endings must be "transparent" or "native", got "windows"`,
@@ -469,6 +467,4 @@ func requireBigAndMany(t *testing.T, tries map[string]tryRecord, class bool) {
 	if class {
 		assert.Equal(t, 1.0, many["same"], "a listener added 10k times is one listener")
 	}
-	ms, _ := many["ms"].(float64)
-	assert.Less(t, ms, float64(slackMs), "10k listeners are cheap")
 }
