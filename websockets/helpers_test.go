@@ -15,7 +15,7 @@ import (
 )
 
 // runTimeout bounds every script a test runs.
-const runTimeout = 20 * time.Second
+const runTimeout = time.Minute
 
 // prelude gives the scripts assertions that throw, which ends the run with
 // an error the test reports.

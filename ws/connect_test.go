@@ -215,7 +215,6 @@ func TestHandshakeTimeout(t *testing.T) {
 	assert.InDelta(t, 0, res[0], 0)
 	assert.Contains(t, res[1], "timed out after 300ms (handshakeTimeout)")
 	assert.GreaterOrEqual(t, elapsed, 300*time.Millisecond)
-	assert.Less(t, elapsed, 5*time.Second)
 
 	samples := h.Collected()
 	requireSession(t, samples, 1)

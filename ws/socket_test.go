@@ -313,7 +313,6 @@ func TestCloseTimeout(t *testing.T) {
 	assert.Contains(t, log[0], "error:websocket close handshake timed out")
 	assert.Equal(t, "close:1006", log[1])
 	assert.GreaterOrEqual(t, elapsed, 200*time.Millisecond)
-	assert.Less(t, elapsed, 3*time.Second)
 }
 
 func TestWritesAfterCloseAreErrorEvents(t *testing.T) {

@@ -41,7 +41,7 @@ func TestTimeoutWaitsAtLeastItsDelay(t *testing.T) {
 		ws.connect(WS + "/echo", function(socket) {
 			socket.setTimeout(function() { elapsed = Date.now() - start; socket.close(); }, 100);
 		});
-		JSON.stringify(elapsed >= 100 && elapsed < 3000)`)
+		JSON.stringify(elapsed >= 100)`)
 	assert.Equal(t, `true`, got)
 }
 

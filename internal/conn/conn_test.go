@@ -154,13 +154,11 @@ func TestRefusedHandshakeKeepsStatusHeadersAndBody(t *testing.T) {
 func TestHandshakeTimeout(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	start := time.Now()
 	_, hs, err := conn.Dial(context.Background(), conn.Target{URL: srv.URL() + "/hang"},
 		conn.Options{HandshakeTimeout: 200 * time.Millisecond}, func() {})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "timed out after 200ms")
 	assert.Zero(t, hs.Status)
-	assert.Less(t, time.Since(start), waitBound)
 }
 
 func TestCancelledContextEndsTheHandshake(t *testing.T) {

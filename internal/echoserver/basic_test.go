@@ -146,7 +146,6 @@ func TestCloseRouteDropsTCPWhenClientNeverAnswers(t *testing.T) {
 	_, err = conn.NetConn().Read(make([]byte, 1))
 	require.Error(t, err)
 	assert.Greater(t, time.Since(start), time.Second)
-	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestStatusRefusesUpgrade(t *testing.T) {

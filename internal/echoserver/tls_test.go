@@ -76,9 +76,7 @@ func TestTLSCloseEndsBlockedConnections(t *testing.T) {
 	require.NoError(t, noclose.WriteControl(websocket.CloseMessage, nil, time.Now().Add(timeout)))
 	require.Eventually(t, func() bool { return srv.Stats().MessagesSent == 1 }, timeout, time.Millisecond)
 
-	start := time.Now()
 	require.NoError(t, srv.Close())
-	assert.Less(t, time.Since(start), 2*time.Second)
 	require.Error(t, readUntilError(t, flood, 1))
 	require.Error(t, readUntilError(t, noclose, 1))
 }

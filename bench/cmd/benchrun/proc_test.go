@@ -40,23 +40,19 @@ func TestRunProcReportsUsageAndExitStatus(t *testing.T) {
 
 func TestRunProcKillsAtTimeout(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
 	res, err := runProc(context.Background(), []string{"sh", "-c", "exec tail -f /dev/null"},
 		limits{timeout: 200 * time.Millisecond}, io.Discard, io.Discard)
 	require.NoError(t, err)
 	require.ErrorContains(t, res.err, "killed after 200ms")
-	assert.Less(t, time.Since(start), 10*time.Second)
 }
 
 func TestRunProcKillsAboveMaxRSS(t *testing.T) {
 	t.Parallel()
-	start := time.Now()
 	res, err := runProc(context.Background(), fakeServerArgv("hog"),
 		limits{timeout: time.Minute, maxRSSKB: 32 * 1024}, io.Discard, io.Discard)
 	require.NoError(t, err)
 	require.ErrorContains(t, res.err, "RSS passed the limit of 32 MB")
 	assert.Greater(t, res.usage.MaxRSSKB, 32.0*1024)
-	assert.Less(t, time.Since(start), 30*time.Second, "killed long before the hog gives up by itself")
 }
 
 func TestServerStartAndStop(t *testing.T) {
