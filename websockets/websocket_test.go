@@ -774,7 +774,7 @@ func TestCloseWhileConnectingDoesNotBlock(t *testing.T) {
 			log.push("closing " + ws.readyState);
 			globalThis.log = log;
 			`)
-					assert.Equal(t, []any{
+			assert.Equal(t, []any{
 				"closing 2",
 				"error: WebSocket was closed before the connection was established",
 				"close 1006 false 3",
