@@ -73,7 +73,10 @@ type Conn struct {
 	ws     *websocket.Conn
 	opts   Options
 	notify func()
-	stop   func() bool // unregisters the context watch
+	// stop unregisters the watch of the VU's context; watched is closed
+	// once a watch that fired has torn the connection down.
+	stop    func() bool
+	watched chan struct{}
 
 	// inbound queue, filled by the reader, drained by Events.
 	mu         sync.Mutex

@@ -117,7 +117,7 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 	}
 
 	c := newConn(ws, watch.conn, opts, notify)
-	c.stop = context.AfterFunc(ctx, func() { c.interrupt(ctx) })
+	c.watch(ctx)
 	go c.readLoop()
 	return c, hs, nil
 }

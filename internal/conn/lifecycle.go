@@ -221,12 +221,22 @@ func (c *Conn) readEnding(err error) *ending {
 	}
 }
 
+// watch interrupts the connection when ctx ends.
+func (c *Conn) watch(ctx context.Context) {
+	c.watched = make(chan struct{})
+	c.stop = context.AfterFunc(ctx, func() {
+		defer close(c.watched)
+		c.interrupt(ctx)
+	})
+}
+
 // finish runs when the reader returns: it tears the connection down, waits
-// for the writer, moves to gone and queues the last events.
+// for the writer and for a context watch that fired, moves to gone and
+// queues the last events.
 func (c *Conn) finish() {
 	c.die(nil)
-	if c.stop != nil {
-		c.stop()
+	if c.stop != nil && !c.stop() {
+		<-c.watched
 	}
 	c.writers.Wait()
 

@@ -272,6 +272,9 @@ type execution struct {
 	// signaled receives, once k6 ended, whether the signal was sent.
 	signaled     chan bool
 	stopSignaler chan struct{}
+	// peakRSS receives, once stopRSS is closed, k6's peak resident set.
+	peakRSS <-chan int64
+	stopRSS chan struct{}
 }
 
 // start starts k6, its signaler if any, and the logging of its output if
@@ -297,6 +300,8 @@ func (e *execution) start(t *testing.T) {
 		e.cancel()
 		t.Fatalf("e2e: starting k6: %v", err)
 	}
+	e.stopRSS = make(chan struct{})
+	e.peakRSS = watchRSS(e.cmd.Process.Pid, e.stopRSS)
 	e.signaled = make(chan bool, 1)
 	e.stopSignaler = make(chan struct{})
 	go func() {
@@ -311,12 +316,13 @@ func (e *execution) start(t *testing.T) {
 func (e *execution) wait(run *Run) error {
 	defer e.cancel()
 	err := e.cmd.Wait()
+	close(e.stopRSS)
 	close(e.stopSignaler)
 	run.Signaled = <-e.signaled
 	run.Duration = time.Since(e.started)
 	run.Stdout, run.Stderr = e.out.strings()
 	run.ExitCode = e.cmd.ProcessState.ExitCode()
-	run.PeakRSS = peakRSS(e.cmd.ProcessState)
+	run.PeakRSS = <-e.peakRSS
 
 	if errors.Is(e.ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("k6 did not end within %s and was killed", e.timeout)
