@@ -168,7 +168,7 @@ func (m *module) viewBytes(v sobek.Value) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	isView, err := m.isView(sobek.Undefined(), obj)
+	isView, err := m.arrayBufferIsView()(sobek.Undefined(), obj)
 	if err != nil || !isView.ToBoolean() {
 		return nil, false
 	}

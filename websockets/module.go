@@ -10,7 +10,6 @@
 package websockets
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/grafana/sobek"
@@ -30,19 +29,24 @@ var (
 	_ modules.Instance = (*module)(nil)
 )
 
-// NewModuleInstance returns the module's instance for vu: its own WebSocket
-// and Blob classes.
+// NewModuleInstance returns the module's instance for vu. Its WebSocket and
+// Blob classes are built when the script first reads an export, so that a VU
+// that only imports the module costs next to nothing.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	m := &module{vu: vu, rt: vu.Runtime()}
-	m.err = m.setup()
-	return m
+	return &module{vu: vu, rt: vu.Runtime()}
 }
 
-// module is the instance of the module in one VU.
+// module is the instance of the module in one VU. Until the script reads an
+// export, it is these three words: the classes are allocated apart, on first
+// use.
 type module struct {
 	vu modules.VU
 	rt *sobek.Runtime
+	*classes
+}
 
+// classes are the JavaScript classes of one VU and what their methods need.
+type classes struct {
 	// err is why the classes could not be built; the constructors then throw it.
 	err error
 
@@ -53,12 +57,17 @@ type module struct {
 	// socketKey and blobKey hold, on each instance, the Go value behind it.
 	socketKey *sobek.Symbol
 	blobKey   *sobek.Symbol
-	// isView is ArrayBuffer.isView.
+	// isView is ArrayBuffer.isView once arrayBufferIsView has looked it up.
 	isView sobek.Callable
 }
 
-// Exports returns the named exports: WebSocket and Blob.
+// Exports returns the named exports: WebSocket and Blob, built on the first
+// call. k6 calls it whenever the script reads an imported name.
 func (m *module) Exports() modules.Exports {
+	if m.classes == nil {
+		m.classes = &classes{}
+		m.err = m.setup()
+	}
 	if m.err != nil {
 		fail := m.rt.ToValue(func(sobek.ConstructorCall) *sobek.Object {
 			common.Throw(m.rt, m.err)
@@ -72,12 +81,6 @@ func (m *module) Exports() modules.Exports {
 func (m *module) setup() error {
 	m.socketKey = sobek.NewSymbol("xk6-ws.WebSocket")
 	m.blobKey = sobek.NewSymbol("xk6-ws.Blob")
-	isView, ok := sobek.AssertFunction(m.rt.Get("ArrayBuffer").ToObject(m.rt).Get("isView"))
-	if !ok {
-		return errors.New("websockets: ArrayBuffer.isView is missing from the runtime")
-	}
-	m.isView = isView
-
 	var err error
 	if m.webSocket, err = named(m.rt, "WebSocket", m.newWebSocket); err != nil {
 		return err
@@ -95,6 +98,20 @@ func (m *module) setup() error {
 		return fmt.Errorf("websockets: building the Blob class: %w", err)
 	}
 	return nil
+}
+
+// arrayBufferIsView returns ArrayBuffer.isView, looked up on first use: the
+// lookup builds the runtime's ArrayBuffer class, which a VU that never sends
+// binary data does without.
+func (m *module) arrayBufferIsView() sobek.Callable {
+	if m.isView == nil {
+		isView, ok := sobek.AssertFunction(m.rt.Get("ArrayBuffer").ToObject(m.rt).Get("isView"))
+		if !ok {
+			throwf(m.rt, "websockets: ArrayBuffer.isView is missing from the runtime")
+		}
+		m.isView = isView
+	}
+	return m.isView
 }
 
 // props defines properties on an object, keeping the first error.
