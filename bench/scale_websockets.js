@@ -25,6 +25,7 @@ function holdAll(url) {
   const begin = Date.now();
   let settled = 0;
   let finished = false;
+  let errorsLogged = 0;
   const results = [];
   const finish = () => {
     if (finished) {
@@ -55,6 +56,12 @@ function holdAll(url) {
       r.last = Date.now();
       if (++r.received === messages) {
         r.socket.close();
+      }
+    };
+    r.socket.onerror = (e) => {
+      // A void run should say why: the first few errors of each VU go to the log.
+      if (++errorsLogged <= 3) {
+        console.warn(`scale: socket ${i} of VU ${__VU}: ${e.error || e.message || e.type}`);
       }
     };
     r.socket.onclose = () => {

@@ -29,7 +29,7 @@ export default function () {
   let received = 0;
   let opened = 0;
   let last = 0;
-  ws.connect(`${baseURL()}/push?count=${messages}&interval=${intervalMs}ms&size=${size}&binary=false`, null, (socket) => {
+  const res = ws.connect(`${baseURL()}/push?count=${messages}&interval=${intervalMs}ms&size=${size}&binary=false`, null, (socket) => {
     socket.on('open', () => {
       opened = Date.now();
       openedAfter.add(opened - begin);
@@ -46,5 +46,7 @@ export default function () {
     record(received, last - opened);
   } else {
     errors.add(1);
+    // A void run should say why.
+    console.warn(`scale: VU ${__VU} got ${received} of ${messages} messages (status ${res && res.status}: ${res && res.error})`);
   }
 }
