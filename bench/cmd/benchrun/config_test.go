@@ -102,3 +102,15 @@ func TestFindModuleRootFindsThisRepository(t *testing.T) {
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(root, "bench", "lib.js"))
 }
+
+func TestDescribeListsOnlyTheSelectedScenarios(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"-root", t.TempDir(), "-scenarios", "scale,large", "-pairs", "2"}, noEnv)
+	require.NoError(t, err)
+	lines := cfg.describe()
+	require.Len(t, lines, 4)
+	assert.Contains(t, lines[0], "pairs: 2")
+	assert.Contains(t, lines[1], "scale: WebSocket class 15 VUs × 1000 sockets")
+	assert.Contains(t, lines[2], "large: 1 socket, 200 sequential round trips")
+	assert.Contains(t, lines[3], "run timeout")
+}

@@ -255,21 +255,26 @@ func describeBusy(share float64, ok bool) string {
 	return fmt.Sprintf("%.0f%%", 100*share)
 }
 
-// describe lists the effective settings for the report.
+// describe lists the effective settings of the selected scenarios for the
+// report.
 func (c config) describe() []string {
-	return []string{
-		fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs),
-		fmt.Sprintf("echo: %d VUs, one socket each, %s window, %d-byte text messages", c.echoVUs, c.echoDuration, c.msgSize),
-		fmt.Sprintf("churn: %d VUs for %s, %d-byte echo per session", c.churnVUs, c.churnDuration, c.msgSize),
-		fmt.Sprintf("flood: 1 socket, %d-byte text messages pushed back to back, window %s or until all %d are in",
+	perScenario := map[string]string{
+		"echo":  fmt.Sprintf("echo: %d VUs, one socket each, %s window, %d-byte text messages", c.echoVUs, c.echoDuration, c.msgSize),
+		"churn": fmt.Sprintf("churn: %d VUs for %s, %d-byte echo per session", c.churnVUs, c.churnDuration, c.msgSize),
+		"flood": fmt.Sprintf("flood: 1 socket, %d-byte text messages pushed back to back, window %s or until all %d are in",
 			c.floodSize, c.floodDuration, c.floodCount),
-		fmt.Sprintf("idle: WebSocket class %d sockets in 1 VU, k6/ws %d VUs with one socket each, held %s", c.idleSockets, c.idleVUs, c.idleHold),
-		fmt.Sprintf("large: 1 socket, %d sequential round trips of a %d-byte binary message", c.largeRoundTrips, c.largeSize),
-		fmt.Sprintf("import: %d VUs that import the module and sleep %s, against the same VUs without the import",
+		"idle": fmt.Sprintf("idle: WebSocket class %d sockets in 1 VU, k6/ws %d VUs with one socket each, held %s",
+			c.idleSockets, c.idleVUs, c.idleHold),
+		"large": fmt.Sprintf("large: 1 socket, %d sequential round trips of a %d-byte binary message", c.largeRoundTrips, c.largeSize),
+		"import": fmt.Sprintf("import: %d VUs that import the module and sleep %s, against the same VUs without the import",
 			c.importVUs, c.importHold),
-		fmt.Sprintf("scale: WebSocket class %d VUs × %d sockets, k6/ws %d VUs with one socket each; "+
+		"scale": fmt.Sprintf("scale: WebSocket class %d VUs × %d sockets, k6/ws %d VUs with one socket each; "+
 			"%d messages of %d bytes pushed to every socket, %s apart", c.scaleVUs, c.scaleSockets, c.scaleWSVUs,
 			c.scaleMessages, c.scaleSize, c.scaleInterval),
-		fmt.Sprintf("run timeout: %s; a client whose RSS passes %d MB is killed", c.runTimeout, c.maxRSSMB),
 	}
+	lines := []string{fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs)}
+	for _, name := range c.scenarios {
+		lines = append(lines, perScenario[name])
+	}
+	return append(lines, fmt.Sprintf("run timeout: %s; a client whose RSS passes %d MB is killed", c.runTimeout, c.maxRSSMB))
 }
