@@ -214,6 +214,10 @@ func TestFigures(t *testing.T) {
 	assert.InDelta(t, 10.0, got[1], 1e-9) // 4.5 CPU s over 450k messages
 	assert.InDelta(t, 4.5, got[2], 1e-9)
 	assert.Equal(t, benchkit.Target{BelowXK6: 16}, newScenario(cfg, "scale", "websockets").figures[0].target)
+	assert.Equal(t, benchkit.Target{MinRatio: 5}, newScenario(cfg, "flood", "ws").figures[0].target)
+	assert.Equal(t, benchkit.Target{MinRatio: 8}, newScenario(cfg, "flood", "websockets").figures[0].target)
+	assert.Equal(t, benchkit.Target{BelowXK6: 64}, newScenario(cfg, "flood", "ws").figures[1].target)
+	assert.Equal(t, benchkit.Target{MinOfCeiling: 0.85}, newScenario(cfg, "echo", "ws").figures[0].target)
 	assert.Equal(t, benchkit.Target{}, newScenario(cfg, "scale", "ws").figures[0].target)
 
 	idle := newScenario(cfg, "idle", "ws").figures[0]
