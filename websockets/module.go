@@ -37,8 +37,8 @@ func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 }
 
 // module is the instance of the module in one VU. Until the script reads an
-// export, it is these three words: the classes are allocated apart, on first
-// use.
+// export it holds only these three fields: the classes are allocated apart,
+// on first use.
 type module struct {
 	vu modules.VU
 	rt *sobek.Runtime
