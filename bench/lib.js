@@ -2,7 +2,7 @@
 // unchanged on stock k6 v1.8.1 and on the xk6-ws build; the runner
 // (bench/cmd/benchrun) passes its settings as -e BENCH_* variables and reads
 // the bench_* counters below from --summary-export.
-import { Counter } from 'k6/metrics';
+import { Counter, Trend } from 'k6/metrics';
 
 // Work units done inside the measured window: round trips, messages
 // received or completed sessions, depending on the scenario.
@@ -13,6 +13,8 @@ export const windowMs = new Counter('bench_window_ms');
 export const sockets = new Counter('bench_sockets');
 // Sockets or sessions that failed to do their job.
 export const errors = new Counter('bench_errors');
+// When each socket opened, in milliseconds after its VU began opening (scale).
+export const openedAfter = new Trend('bench_opened_after_ms');
 
 // envInt reads a positive integer setting, or returns def when it is unset.
 export function envInt(name, def) {
@@ -45,6 +47,15 @@ export function baseURL() {
 // payload returns a text message of size bytes.
 export function payload(size) {
   return 'x'.repeat(size);
+}
+
+// binaryPayload returns an ArrayBuffer of size bytes.
+export function binaryPayload(size) {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    bytes[i] = i % 251;
+  }
+  return bytes.buffer;
 }
 
 // ms formats a duration in milliseconds for k6 options.

@@ -29,19 +29,24 @@ var (
 	_ modules.Instance = (*module)(nil)
 )
 
-// NewModuleInstance returns the module's instance for vu: its own WebSocket
-// and Blob classes.
+// NewModuleInstance returns the module's instance for vu. Its WebSocket and
+// Blob classes are built when the script first reads an export, so that a VU
+// that only imports the module costs next to nothing.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	m := &module{vu: vu, rt: vu.Runtime()}
-	m.err = m.setup()
-	return m
+	return &module{vu: vu, rt: vu.Runtime()}
 }
 
-// module is the instance of the module in one VU.
+// module is the instance of the module in one VU. Until the script reads an
+// export it holds only these three fields: the classes are allocated apart,
+// on first use.
 type module struct {
 	vu modules.VU
 	rt *sobek.Runtime
+	*classes
+}
 
+// classes are the JavaScript classes of one VU and what their methods need.
+type classes struct {
 	// err is why the classes could not be built; the constructors then throw it.
 	err error
 
@@ -56,8 +61,14 @@ type module struct {
 	streamClasses
 }
 
-// Exports returns the named exports: WebSocket and Blob.
+// Exports returns the named exports: WebSocket, Blob, WebSocketStream and
+// WebSocketError, built on the first
+// call. k6 calls it whenever the script reads an imported name.
 func (m *module) Exports() modules.Exports {
+	if m.classes == nil {
+		m.classes = &classes{}
+		m.err = m.setup()
+	}
 	if m.err != nil {
 		fail := m.rt.ToValue(func(sobek.ConstructorCall) *sobek.Object {
 			common.Throw(m.rt, m.err)

@@ -61,6 +61,7 @@ func (mi *moduleInstance) socketPrototype() *sobek.Object {
 		return mi.proto
 	}
 	rt := mi.vu.Runtime()
+	mi.sockets = make(map[sobek.Value]*socket, 1)
 	mi.proto = rt.NewObject()
 	for i := range socketMethods {
 		m := &socketMethods[i]

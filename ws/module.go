@@ -25,9 +25,9 @@ type RootModule struct{}
 // moduleInstance is the k6/ws module of one VU.
 type moduleInstance struct {
 	vu      modules.VU
-	exports *sobek.Object
-	proto   *sobek.Object           // the prototype of Socket objects
-	sockets map[sobek.Value]*socket // the open sockets, by their Socket object
+	exports *sobek.Object           // the default export, made by the first Exports
+	proto   *sobek.Object           // the prototype of Socket objects, made by the first connect
+	sockets map[sobek.Value]*socket // the open sockets, by their Socket object; made with proto
 }
 
 var (
@@ -40,17 +40,23 @@ func New() modules.Module {
 	return &RootModule{}
 }
 
-// NewModuleInstance returns the module of one VU: an object with connect.
+// NewModuleInstance returns the module of one VU. It makes no JavaScript
+// object yet, so that a VU that only imports the module costs next to
+// nothing: Exports makes them.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	mi := &moduleInstance{vu: vu, exports: vu.Runtime().NewObject(), sockets: make(map[sobek.Value]*socket, 1)}
-	if err := mi.exports.Set("connect", mi.connect); err != nil {
-		common.Throw(vu.Runtime(), fmt.Errorf("setting up k6/ws: %w", err))
-	}
-	return mi
+	return &moduleInstance{vu: vu}
 }
 
-// Exports returns the module's default export, the object with connect.
+// Exports returns the module's default export, the object with connect,
+// made on the first call. k6 calls it whenever the script reads the import.
 func (mi *moduleInstance) Exports() modules.Exports {
+	if mi.exports == nil {
+		rt := mi.vu.Runtime()
+		mi.exports = rt.NewObject()
+		if err := mi.exports.Set("connect", mi.connect); err != nil {
+			common.Throw(rt, fmt.Errorf("setting up k6/ws: %w", err))
+		}
+	}
 	return modules.Exports{Default: mi.exports}
 }
 

@@ -44,8 +44,11 @@ type record struct {
 	Usage       benchkit.Usage   `json:"usage"`
 	Outcome     benchkit.Outcome `json:"outcome"`
 	Server      serverRecord     `json:"server"`
-	Error       string           `json:"error,omitempty"`
-	Log         string           `json:"log"`
+	// OthersBusy is the share of all CPUs' time that processes other than
+	// this run's client and server used while it ran (see othersBusy).
+	OthersBusy float64 `json:"others_busy"`
+	Error      string  `json:"error,omitempty"`
+	Log        string  `json:"log"`
 }
 
 // ok reports whether the run counts for the medians.
@@ -59,6 +62,8 @@ type bench struct {
 	bins    binaries
 	pin     pinning
 	pinNote string
+	// openFiles describes the open-file limit the children got.
+	openFiles string
 	// busyAtStart is how busy other processes kept the CPUs before the first run.
 	busyAtStart string
 	started     time.Time
@@ -66,8 +71,8 @@ type bench struct {
 	scenarios   []scenario
 }
 
-func newBench(cfg config, bins binaries) (*bench, error) {
-	b := &bench{cfg: cfg, bins: bins, started: time.Now(), scenarios: buildScenarios(cfg)}
+func newBench(cfg config, bins binaries, openFiles string) (*bench, error) {
+	b := &bench{cfg: cfg, bins: bins, openFiles: openFiles, started: time.Now(), scenarios: buildScenarios(cfg)}
 	b.pin, b.pinNote = newPinning(cfg.pin)
 	share, ok := machineBusy()
 	b.busyAtStart = describeBusy(share, ok)
@@ -83,9 +88,9 @@ func newBench(cfg config, bins binaries) (*bench, error) {
 	return b, nil
 }
 
-// clients lists who runs each scenario, in the A B (C) order of a pair.
-func (b *bench) clients() []string {
-	if b.cfg.ceiling {
+// clients lists who runs a scenario, in the A B (C) order of a pair.
+func (b *bench) clients(sc scenario) []string {
+	if b.cfg.ceiling && !sc.noCeiling {
 		return []string{clientXK6, clientStock, clientCeiling}
 	}
 	return []string{clientXK6, clientStock}
@@ -96,7 +101,7 @@ func (b *bench) runAll(ctx context.Context) ([]*record, error) {
 	var records []*record
 	for _, sc := range b.scenarios {
 		for pair := 1; pair <= b.cfg.pairs; pair++ {
-			for _, client := range b.clients() {
+			for _, client := range b.clients(sc) {
 				var base *record
 				if sc.baseline {
 					base = b.runOne(ctx, sc, pair, client, true)
@@ -122,6 +127,12 @@ func (b *bench) runOne(ctx context.Context, sc scenario, pair int, client string
 		name += "-baseline"
 	}
 	rec.Log = filepath.Join(b.runDir, name+".log")
+	before, sampled := cpuTimes()
+	defer func() {
+		if after, ok := cpuTimes(); ok && sampled {
+			rec.OthersBusy = othersBusy(before, after, rec.Usage.CPUSeconds+rec.Server.CPUSeconds)
+		}
+	}()
 	srv, err := startServer(ctx, b.pin.wrap(b.pin.serverCPUs, []string{b.bins.server}), filepath.Join(b.runDir, name+".server.log"))
 	if err != nil {
 		rec.Error = err.Error()
@@ -181,13 +192,17 @@ func (b *bench) k6Argv(sc scenario, client, url, summaryPath string, baseline bo
 		"--summary-export=" + summaryPath, "--summary-trend-stats=" + trendStats,
 		"-e", "BENCH_URL=" + url,
 	}
+	script := sc.script
 	if baseline {
 		argv = append(argv, "-e", "BENCH_BASELINE=1")
+		if sc.baselineScript != "" {
+			script = sc.baselineScript
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(sc.env)) {
 		argv = append(argv, "-e", k+"="+sc.env[k])
 	}
-	return append(argv, filepath.Join(b.cfg.root, sc.script))
+	return append(argv, filepath.Join(b.cfg.root, script))
 }
 
 func (b *bench) ceilingArgv(sc scenario, url string, baseline bool) []string {
@@ -227,9 +242,9 @@ func (b *bench) progress(sc scenario, rec, base *record) {
 			figs = append(figs, fmt.Sprintf("%s %s %s", f.name, benchkit.FormatNumber(v), f.unit))
 		}
 	}
-	fmt.Fprintf(os.Stderr, "%-22s pair %d/%d %-8s %5.1fs cpu %.2fs server busy %3.0f%%  %s  [%s]\n",
+	fmt.Fprintf(os.Stderr, "%-22s pair %d/%d %-8s %5.1fs cpu %.2fs server busy %3.0f%% others %3.0f%%  %s  [%s]\n",
 		sc.label(), rec.Pair, b.cfg.pairs, rec.Client, rec.WallSeconds, rec.Usage.CPUSeconds,
-		100*rec.Server.Busy(), strings.Join(figs, ", "), status)
+		100*rec.Server.Busy(), 100*rec.OthersBusy, strings.Join(figs, ", "), status)
 }
 
 func firstErr(errs ...error) error {

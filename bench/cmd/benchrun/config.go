@@ -41,13 +41,31 @@ type config struct {
 	idleSockets   int
 	idleVUs       int
 	idleHold      time.Duration
+
+	largeSize       int
+	largeRoundTrips int
+	importVUs       int
+	importHold      time.Duration
+	scaleVUs        int
+	scaleSockets    int
+	scaleWSVUs      int
+	scaleMessages   int
+	scaleInterval   time.Duration
+	scaleSize       int
+	// openFiles is the open-file limit benchrun asks for its children;
+	// raiseOpenFiles reports what it got.
+	openFiles int
 }
 
 // Names of the scenarios and APIs, in table order.
 var (
-	allScenarios = []string{"echo", "churn", "flood", "idle"}
+	allScenarios = []string{"echo", "churn", "flood", "idle", "large", "import", "scale"}
 	allAPIs      = []string{"ws", "websockets"}
 )
+
+// maxLargeSize bounds -large-size: 64 MiB, the default read limit of the
+// module's sockets.
+const maxLargeSize = 64 << 20
 
 func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var cfg config
@@ -77,7 +95,20 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.idleSockets, "idle-sockets", 5000, "idle, WebSocket class: sockets held by the one VU")
 	fs.IntVar(&cfg.idleVUs, "idle-vus", 1000, "idle, k6/ws: VUs holding one socket each")
 	fs.DurationVar(&cfg.idleHold, "idle-hold", 3*time.Second, "idle: how long the sockets are held")
-	fs.BoolVar(&quick, "quick", false, "smoke run: 1 pair, 1s windows, 500 idle sockets, 100 idle VUs (overrides those flags)")
+	fs.IntVar(&cfg.largeSize, "large-size", 1<<20, "large: binary message size in bytes")
+	fs.IntVar(&cfg.largeRoundTrips, "large-roundtrips", 200, "large: sequential round trips on one socket")
+	fs.IntVar(&cfg.importVUs, "import-vus", 1000, "import: VUs that import the module and sleep")
+	fs.DurationVar(&cfg.importHold, "import-hold", 3*time.Second, "import: how long the VUs sleep")
+	fs.IntVar(&cfg.scaleVUs, "scale-vus", 15, "scale, WebSocket class: VUs")
+	fs.IntVar(&cfg.scaleSockets, "scale-sockets", 1000, "scale, WebSocket class: sockets per VU")
+	fs.IntVar(&cfg.scaleWSVUs, "scale-ws-vus", 2000, "scale, k6/ws: VUs, one socket each")
+	fs.IntVar(&cfg.scaleMessages, "scale-messages", 30, "scale: messages the server pushes to every socket")
+	fs.DurationVar(&cfg.scaleInterval, "scale-interval", time.Second, "scale: time between two messages to a socket")
+	fs.IntVar(&cfg.scaleSize, "scale-size", 16, "scale: pushed message size in bytes")
+	fs.IntVar(&cfg.openFiles, "open-files", 20000, "open-file limit (RLIMIT_NOFILE) to ask for the clients and the server; "+
+		"capped by the hard limit unless benchrun may raise it")
+	fs.BoolVar(&quick, "quick", false, "smoke run: 1 pair, 1s windows, small idle, import and scale counts, "+
+		"20 large round trips (overrides those flags)")
 	if err := applyEnv(fs, getenv); err != nil {
 		return config{}, err
 	}
@@ -146,6 +177,14 @@ func (c *config) applyQuick() {
 	c.idleHold = time.Second
 	c.idleSockets = 500
 	c.idleVUs = 100
+	c.largeRoundTrips = 20
+	c.importVUs = 100
+	c.importHold = time.Second
+	c.scaleVUs = 2
+	c.scaleSockets = 100
+	c.scaleWSVUs = 100
+	c.scaleMessages = 3
+	c.scaleInterval = 200 * time.Millisecond
 }
 
 func (c config) validate() error {
@@ -154,6 +193,9 @@ func (c config) validate() error {
 		"-pairs": c.pairs, "-echo-vus": c.echoVUs, "-msg-size": c.msgSize, "-churn-vus": c.churnVUs,
 		"-flood-size": c.floodSize, "-flood-count": c.floodCount, "-max-rss": c.maxRSSMB,
 		"-idle-sockets": c.idleSockets, "-idle-vus": c.idleVUs,
+		"-large-size": c.largeSize, "-large-roundtrips": c.largeRoundTrips, "-import-vus": c.importVUs,
+		"-scale-vus": c.scaleVUs, "-scale-sockets": c.scaleSockets, "-scale-ws-vus": c.scaleWSVUs,
+		"-scale-messages": c.scaleMessages, "-scale-size": c.scaleSize, "-open-files": c.openFiles,
 	}
 	for _, name := range slices.Sorted(maps.Keys(positive)) {
 		if positive[name] < 1 {
@@ -162,20 +204,40 @@ func (c config) validate() error {
 	}
 	durations := map[string]time.Duration{
 		"-echo-duration": c.echoDuration, "-churn-duration": c.churnDuration, "-flood-duration": c.floodDuration,
-		"-idle-hold": c.idleHold, "-run-timeout": c.runTimeout,
+		"-idle-hold": c.idleHold, "-run-timeout": c.runTimeout, "-import-hold": c.importHold,
+		"-scale-interval": c.scaleInterval,
 	}
 	for _, name := range slices.Sorted(maps.Keys(durations)) {
 		if d := durations[name]; d < time.Millisecond {
 			problems = append(problems, fmt.Sprintf("%s must be at least 1ms, got %s", name, d))
 		}
 	}
-	if c.msgSize > 1<<20 || c.floodSize > 1<<20 {
-		problems = append(problems, "-msg-size and -flood-size must be at most 1048576 bytes")
+	if c.msgSize > 1<<20 || c.floodSize > 1<<20 || c.scaleSize > 1<<20 {
+		problems = append(problems, "-msg-size, -flood-size and -scale-size must be at most 1048576 bytes")
+	}
+	if c.largeSize > maxLargeSize {
+		problems = append(problems, fmt.Sprintf("-large-size must be at most %d bytes, got %d", maxLargeSize, c.largeSize))
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// socketsNeeded is the most sockets one process opens in the selected scale
+// scenarios, 0 when none is selected; the server holds as many.
+func (c config) socketsNeeded() int {
+	if !slices.Contains(c.scenarios, "scale") {
+		return 0
+	}
+	need := 0
+	if slices.Contains(c.apis, "websockets") {
+		need = c.scaleVUs * c.scaleSockets
+	}
+	if slices.Contains(c.apis, "ws") {
+		need = max(need, c.scaleWSVUs)
+	}
+	return need
 }
 
 // resolvePaths makes every path absolute, relative ones against the root.

@@ -26,6 +26,20 @@ func TestParseConfigDefaults(t *testing.T) {
 	assert.Empty(t, cfg.k6, "no -k6 means build ./k6")
 	assert.Equal(t, 5000, cfg.idleSockets)
 	assert.Equal(t, 1000, cfg.idleVUs)
+	assert.Equal(t, 1<<20, cfg.largeSize)
+	assert.Equal(t, 200, cfg.largeRoundTrips)
+	assert.Equal(t, 1000, cfg.importVUs)
+	assert.Equal(t, 15_000, cfg.socketsNeeded(), "15 VUs × 1000 sockets")
+}
+
+func TestSocketsNeeded(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"-root", t.TempDir(), "-apis", "ws", "-scale-ws-vus", "3000"}, noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, 3000, cfg.socketsNeeded())
+	cfg, err = parseConfig([]string{"-root", t.TempDir(), "-scenarios", "echo"}, noEnv)
+	require.NoError(t, err)
+	assert.Zero(t, cfg.socketsNeeded(), "no scale scenario, no sockets to plan for")
 }
 
 func TestParseConfigEnvAndFlags(t *testing.T) {
@@ -49,6 +63,10 @@ func TestParseConfigQuick(t *testing.T) {
 	assert.Equal(t, 1, cfg.pairs)
 	assert.Equal(t, time.Second, cfg.floodDuration)
 	assert.Equal(t, 500, cfg.idleSockets)
+	assert.Equal(t, 20, cfg.largeRoundTrips)
+	assert.Equal(t, 100, cfg.importVUs)
+	assert.Equal(t, 200, cfg.socketsNeeded())
+	assert.Equal(t, 3, cfg.scaleMessages)
 }
 
 func TestParseConfigRejectsBadInput(t *testing.T) {
@@ -59,6 +77,9 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		"-pairs must be at least 1":    {"-pairs", "0"},
 		"-idle-hold must be at least":  {"-idle-hold", "0s"},
 		"at most 1048576 bytes":        {"-flood-size", "2000000"},
+		"-large-size must be at most":  {"-large-size", "100000000"},
+		"-scale-interval must be at":   {"-scale-interval", "0s"},
+		"-scale-sockets must be at":    {"-scale-sockets", "0"},
 		"benchrun takes flags only":    {"extra"},
 		"parse flags":                  {"-nope"},
 	}
@@ -80,4 +101,16 @@ func TestFindModuleRootFindsThisRepository(t *testing.T) {
 	root, err := findModuleRoot()
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(root, "bench", "lib.js"))
+}
+
+func TestDescribeListsOnlyTheSelectedScenarios(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"-root", t.TempDir(), "-scenarios", "scale,large", "-pairs", "2"}, noEnv)
+	require.NoError(t, err)
+	lines := cfg.describe()
+	require.Len(t, lines, 4)
+	assert.Contains(t, lines[0], "pairs: 2")
+	assert.Contains(t, lines[1], "scale: WebSocket class 15 VUs × 1000 sockets")
+	assert.Contains(t, lines[2], "large: 1 socket, 200 sequential round trips")
+	assert.Contains(t, lines[3], "run timeout")
 }

@@ -28,6 +28,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	openFiles, openFilesNote := raiseOpenFiles(uint64(cfg.openFiles))
+	if need := cfg.socketsNeeded(); need > 0 && uint64(need) > openFiles {
+		fmt.Fprintf(os.Stderr, "warning: the scale scenario needs %d sockets in one process, the open-file limit is %s\n",
+			need, openFilesNote)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -35,7 +40,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	b, err := newBench(cfg, bins)
+	b, err := newBench(cfg, bins, openFilesNote)
 	if err != nil {
 		return err
 	}

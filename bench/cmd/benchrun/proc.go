@@ -277,3 +277,32 @@ func decodeObject(line string) map[string]any {
 	}
 	return m
 }
+
+// raiseOpenFiles lifts benchrun's open-file limit (RLIMIT_NOFILE), which the
+// clients and servers it starts inherit, to want: the hard limit too where
+// the process may raise it, else the soft limit up to the hard one. It never
+// lowers a limit, and returns the soft limit in force with a note for the
+// report.
+func raiseOpenFiles(want uint64) (uint64, string) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Sprintf("unknown (getrlimit: %v)", err)
+	}
+	if want > lim.Max {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: want, Max: want}); err == nil {
+			return want, fmt.Sprintf("%d (hard limit raised from %d)", want, lim.Max)
+		}
+	}
+	// Setting the limit, even to what it already is, also keeps os/exec from
+	// giving the children the soft limit the process started with (the Go
+	// runtime raises its own at start-up).
+	raised := syscall.Rlimit{Cur: max(lim.Cur, min(want, lim.Max)), Max: lim.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err != nil {
+		return lim.Cur, fmt.Sprintf("%d (could not raise it to %d: %v)", lim.Cur, want, err)
+	}
+	note := strconv.FormatUint(raised.Cur, 10)
+	if raised.Cur < want {
+		note += fmt.Sprintf(" (asked for %d; the hard limit is %d and may not be raised here)", want, lim.Max)
+	}
+	return raised.Cur, note
+}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,26 @@ func TestPinningWrap(t *testing.T) {
 	assert.Equal(t, []string{"/usr/bin/taskset", "-c", "1", "k6", "run"}, on.wrap(on.clientCPUs, []string{"k6", "run"}))
 	_, note := newPinning(false)
 	assert.Contains(t, note, "off")
+}
+
+func TestRaiseOpenFilesNeverLowersAndReachesTheHardLimit(t *testing.T) { //nolint:paralleltest // sets the process's rlimit
+	var before syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &before))
+
+	got, note := raiseOpenFiles(1)
+	assert.Equal(t, before.Cur, got, "asking for less keeps the limit")
+	assert.Equal(t, strconv.FormatUint(before.Cur, 10), note)
+
+	got, note = raiseOpenFiles(before.Max + 1)
+	var after syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &after))
+	assert.Equal(t, after.Cur, got)
+	assert.GreaterOrEqual(t, after.Cur, before.Max, "the soft limit reaches at least the old hard limit")
+	if after.Max == before.Max {
+		assert.Contains(t, note, "may not be raised here")
+	} else {
+		assert.Contains(t, note, "hard limit raised")
+	}
 }
 
 func TestRunProcReportsUsageAndExitStatus(t *testing.T) {

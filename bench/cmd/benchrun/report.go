@@ -21,16 +21,18 @@ import (
 // rawReport is the JSON written under .bench/: everything needed to redo the
 // table or to look at a single run.
 type rawReport struct {
-	Started  time.Time      `json:"started"`
-	Finished time.Time      `json:"finished"`
-	Settings []string       `json:"settings"`
-	Machine  string         `json:"machine"`
-	Pinning  string         `json:"pinning"`
-	Busy     string         `json:"machine_busy"`
-	XK6      string         `json:"xk6_binary"`
-	Stock    string         `json:"stock_binary"`
-	Rows     []benchkit.Row `json:"rows"`
-	Records  []*record      `json:"records"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Settings []string  `json:"settings"`
+	Machine  string    `json:"machine"`
+	Pinning  string    `json:"pinning"`
+	// OpenFiles is the open-file limit the clients and servers ran with.
+	OpenFiles string         `json:"open_files"`
+	Busy      string         `json:"machine_busy"`
+	XK6       string         `json:"xk6_binary"`
+	Stock     string         `json:"stock_binary"`
+	Rows      []benchkit.Row `json:"rows"`
+	Records   []*record      `json:"records"`
 }
 
 // report prints the table, writes results.md and the raw JSON, and fails
@@ -43,7 +45,7 @@ func (b *bench) report(records []*record) error {
 	fmt.Println("\n" + ratioNote)
 	raw := rawReport{
 		Started: b.started, Finished: time.Now(), Settings: b.cfg.describe(), Machine: machine(),
-		Pinning: b.pinNote, Busy: fmt.Sprintf("%s before the first run, %s after the last", b.busyAtStart, describeBusy(machineBusy())), XK6: b.bins.xk6 + " (" + b.bins.xk6Version + ")",
+		Pinning: b.pinNote, OpenFiles: b.openFiles, Busy: fmt.Sprintf("%s before the first run, %s after the last", b.busyAtStart, describeBusy(machineBusy())), XK6: b.bins.xk6 + " (" + b.bins.xk6Version + ")",
 		Stock: b.bins.stock + " (" + b.bins.stockVersion + ")", Rows: rows, Records: records,
 	}
 	if err := b.writeRaw(raw); err != nil {
@@ -231,6 +233,20 @@ func parseCPULine(line string) (cpuCounters, bool) {
 	return c, true
 }
 
+// othersBusy is the share of all CPUs' time, between two /proc/stat
+// samples, that was busy but not spent by the run's own processes (ownCPU
+// seconds): the load other processes put on the machine during the run. The
+// "cpu" line sums all CPUs, in USER_HZ: 100 per second on Linux.
+func othersBusy(before, after cpuCounters, ownCPU float64) float64 {
+	const userHZ = 100
+	if after.total <= before.total {
+		return 0
+	}
+	total := float64(after.total-before.total) / userHZ
+	busy := total - float64(after.idle-before.idle)/userHZ
+	return max(0, (busy-ownCPU)/total)
+}
+
 // describeBusy renders a machineBusy sample for the report.
 func describeBusy(share float64, ok bool) string {
 	if !ok {
@@ -239,15 +255,26 @@ func describeBusy(share float64, ok bool) string {
 	return fmt.Sprintf("%.0f%%", 100*share)
 }
 
-// describe lists the effective settings for the report.
+// describe lists the effective settings of the selected scenarios for the
+// report.
 func (c config) describe() []string {
-	return []string{
-		fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs),
-		fmt.Sprintf("echo: %d VUs, one socket each, %s window, %d-byte text messages", c.echoVUs, c.echoDuration, c.msgSize),
-		fmt.Sprintf("churn: %d VUs for %s, %d-byte echo per session", c.churnVUs, c.churnDuration, c.msgSize),
-		fmt.Sprintf("flood: 1 socket, %d-byte text messages pushed back to back, window %s or until all %d are in",
+	perScenario := map[string]string{
+		"echo":  fmt.Sprintf("echo: %d VUs, one socket each, %s window, %d-byte text messages", c.echoVUs, c.echoDuration, c.msgSize),
+		"churn": fmt.Sprintf("churn: %d VUs for %s, %d-byte echo per session", c.churnVUs, c.churnDuration, c.msgSize),
+		"flood": fmt.Sprintf("flood: 1 socket, %d-byte text messages pushed back to back, window %s or until all %d are in",
 			c.floodSize, c.floodDuration, c.floodCount),
-		fmt.Sprintf("idle: WebSocket class %d sockets in 1 VU, k6/ws %d VUs with one socket each, held %s", c.idleSockets, c.idleVUs, c.idleHold),
-		fmt.Sprintf("run timeout: %s; a client whose RSS passes %d MB is killed", c.runTimeout, c.maxRSSMB),
+		"idle": fmt.Sprintf("idle: WebSocket class %d sockets in 1 VU, k6/ws %d VUs with one socket each, held %s",
+			c.idleSockets, c.idleVUs, c.idleHold),
+		"large": fmt.Sprintf("large: 1 socket, %d sequential round trips of a %d-byte binary message", c.largeRoundTrips, c.largeSize),
+		"import": fmt.Sprintf("import: %d VUs that import the module and sleep %s, against the same VUs without the import",
+			c.importVUs, c.importHold),
+		"scale": fmt.Sprintf("scale: WebSocket class %d VUs × %d sockets, k6/ws %d VUs with one socket each; "+
+			"%d messages of %d bytes pushed to every socket, %s apart", c.scaleVUs, c.scaleSockets, c.scaleWSVUs,
+			c.scaleMessages, c.scaleSize, c.scaleInterval),
 	}
+	lines := []string{fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs)}
+	for _, name := range c.scenarios {
+		lines = append(lines, perScenario[name])
+	}
+	return append(lines, fmt.Sprintf("run timeout: %s; a client whose RSS passes %d MB is killed", c.runTimeout, c.maxRSSMB))
 }

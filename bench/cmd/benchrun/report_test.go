@@ -33,9 +33,9 @@ func TestCellForUsesSamePairBaselineAndSkipsFailures(t *testing.T) {
 		idleRecord(3, clientXK6, true, 100_000), failed,
 	}
 	c := cellFor(records, sc, sc.figures[0], clientXK6)
-	assert.Equal(t, benchkit.Cell{Value: 25, Runs: 2, Failed: 1}, c)
+	assert.Equal(t, benchkit.Cell{Value: 25, Min: 20, Max: 30, Runs: 2, Failed: 1}, c)
 	s := cellFor(records, sc, sc.figures[0], clientStock)
-	assert.Equal(t, benchkit.Cell{Value: 90, Runs: 1}, s)
+	assert.Equal(t, benchkit.Cell{Value: 90, Min: 90, Max: 90, Runs: 1}, s)
 	none := cellFor(records, sc, sc.figures[0], clientCeiling)
 	assert.False(t, none.Valid())
 }
@@ -55,15 +55,26 @@ func TestWriteMarkdownReport(t *testing.T) {
 	bad.Error = "exit status 1"
 	records := []*record{idleRecord(1, clientXK6, true, 100_000), idleRecord(1, clientXK6, false, 130_000), bad}
 	records[1].Server = serverRecord{CPUSeconds: 0.5, WallSeconds: 2}
+	records[1].OthersBusy = 0.42
 	raw := rawReport{Machine: "m", Pinning: "p", Settings: []string{"pairs: 1"}, Rows: b.rows(records), Records: records}
 	var out strings.Builder
 	require.NoError(t, writeMarkdown(&out, raw))
 	md := out.String()
-	assert.Contains(t, md, "| idle (k6/ws) | peak RSS per socket above baseline (KB) ↓ | 30.0 | n/a (1 failed) | n/a | n/a | ≥ 2× ✗ |")
-	assert.Contains(t, md, "| idle (k6/ws) | xk6-ws | 0.00 | 0.00 | 0.50 | 0.25 |")
-	assert.Contains(t, md, "## Failed runs")
+	assert.Contains(t, md, "| idle (k6/ws) | peak RSS per socket above baseline (KB) ↓ | 30.0 | n/a (1 failed) | n/a | n/a | n/a | ≥ 2× ✗ |")
+	assert.Contains(t, md, "| idle (k6/ws) | xk6-ws | 0.00 | 0.00 | 0.50 | 0.25 | 42% |")
+	assert.Contains(t, md, "## Failed and void runs")
 	assert.Contains(t, md, "pair 2, stock, baseline=false: exit status 1")
 	assert.Contains(t, md, "- pairs: 1")
+}
+
+func TestOthersBusy(t *testing.T) {
+	t.Parallel()
+	// 2 CPUs for 10 s: 2000 jiffies, of which 500 idle, so 15 CPU s busy.
+	before := cpuCounters{total: 10_000, idle: 4_000}
+	after := cpuCounters{total: 12_000, idle: 4_500}
+	assert.InDelta(t, 0.25, othersBusy(before, after, 10), 1e-9, "5 of the 20 CPU seconds were someone else's")
+	assert.InDelta(t, 0.0, othersBusy(before, after, 16), 1e-9, "never below zero")
+	assert.InDelta(t, 0.0, othersBusy(after, before, 0), 1e-9, "no time passed")
 }
 
 func TestParseCPULine(t *testing.T) {

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 
@@ -25,9 +26,19 @@ type scenario struct {
 	wantSockets int
 	// wantOps requires at least one unit of work.
 	wantOps bool
-	// baseline adds a no-socket run before each run, for RSS deltas.
-	baseline bool
-	figures  []figure
+	// exactOps, when above 0, is how many units of work the run must count:
+	// every round trip or every pushed message, no more, no less.
+	exactOps float64
+	// serverSent requires the server to have sent exactly as many messages
+	// as the client counted.
+	serverSent bool
+	// baseline adds a run before each run, for RSS and CPU deltas: the same
+	// script with BENCH_BASELINE=1, or baselineScript when set.
+	baseline       bool
+	baselineScript string
+	// noCeiling leaves the plain Go client out: nothing to compare with.
+	noCeiling bool
+	figures   []figure
 }
 
 // figure is one column-worthy number computed from a run.
@@ -57,6 +68,18 @@ func (sc scenario) check(rec *record) error {
 	}
 	if sc.wantOps && out.Ops <= 0 {
 		return errors.New("no round trip, message or session completed")
+	}
+	if sc.exactOps > 0 && out.Ops != sc.exactOps {
+		return fmt.Errorf("void: counted %g round trips or messages, want exactly %g", out.Ops, sc.exactOps)
+	}
+	if sc.serverSent {
+		sent, ok := rec.Server.Stats["MessagesSent"].(float64)
+		if !ok {
+			return errors.New("void: the server reported no MessagesSent count")
+		}
+		if sent != out.Ops {
+			return fmt.Errorf("void: the server sent %g messages, the client counted %g", sent, out.Ops)
+		}
 	}
 	return nil
 }
@@ -91,7 +114,7 @@ func newScenario(cfg config, name, api string) scenario {
 		sc.ceilingArgs = args("-mode", "flood", "-duration", cfg.floodDuration, "-size", cfg.floodSize,
 			"-count", cfg.floodCount)
 		sc.wantSockets, sc.wantOps = 1, true
-		sc.figures = floodFigures()
+		sc.figures = floodFigures(api)
 	case "idle":
 		sockets, setting := cfg.idleSockets, "BENCH_SOCKETS"
 		if api == "ws" {
@@ -101,6 +124,30 @@ func newScenario(cfg config, name, api string) scenario {
 		sc.ceilingArgs = args("-mode", "idle", "-sockets", sockets, "-hold", cfg.idleHold)
 		sc.wantSockets, sc.baseline = sockets, true
 		sc.figures = idleFigures()
+	case "large":
+		sc.env = env("BENCH_MSG_SIZE", cfg.largeSize, "BENCH_ROUNDTRIPS", cfg.largeRoundTrips)
+		sc.ceilingArgs = args("-mode", "echo", "-conns", 1, "-size", cfg.largeSize, "-binary",
+			"-roundtrips", cfg.largeRoundTrips)
+		sc.wantSockets, sc.exactOps = 1, float64(cfg.largeRoundTrips)
+		sc.figures = largeFigures(cfg.largeSize)
+	case "import":
+		sc.env = env("BENCH_VUS", cfg.importVUs, "BENCH_HOLD_MS", millis(cfg.importHold))
+		sc.baseline, sc.baselineScript, sc.noCeiling = true, "bench/import_none.js", true
+		sc.figures = importFigures(cfg.importVUs)
+	case "scale":
+		vus, sockets := cfg.scaleVUs, cfg.scaleVUs*cfg.scaleSockets
+		sc.env = env("BENCH_VUS", vus, "BENCH_SOCKETS", cfg.scaleSockets)
+		if api == "ws" {
+			vus, sockets = cfg.scaleWSVUs, cfg.scaleWSVUs
+			sc.env = env("BENCH_VUS", vus)
+		}
+		maps.Copy(sc.env, env("BENCH_MESSAGES", cfg.scaleMessages, "BENCH_INTERVAL_MS", millis(cfg.scaleInterval),
+			"BENCH_MSG_SIZE", cfg.scaleSize))
+		sc.ceilingArgs = args("-mode", "scale", "-sockets", sockets, "-count", cfg.scaleMessages,
+			"-interval", cfg.scaleInterval, "-size", cfg.scaleSize)
+		sc.wantSockets, sc.baseline, sc.serverSent = sockets, true, true
+		sc.exactOps = float64(sockets * cfg.scaleMessages)
+		sc.figures = scaleFigures(api)
 	}
 	return sc
 }
@@ -109,12 +156,13 @@ func echoFigures() []figure {
 	return []figure{
 		{
 			name: "round trips/s", unit: "1/s", higherIsBetter: true,
-			target: benchkit.Target{MinRatio: 2},
+			target: benchkit.Target{MinOfCeiling: 0.85},
 			value:  func(r, _ *record) (float64, error) { return r.Outcome.WindowRate() },
 		},
 		{
 			name: "CPU per 100k round trips", unit: "s",
-			value: func(r, _ *record) (float64, error) { return perOps(r.Usage.CPUSeconds, r.Outcome.Ops, 100_000) },
+			target: benchkit.Target{MinRatio: 2},
+			value:  func(r, _ *record) (float64, error) { return perOps(r.Usage.CPUSeconds, r.Outcome.Ops, 100_000) },
 		},
 	}
 }
@@ -135,16 +183,19 @@ func churnFigures() []figure {
 	}
 }
 
-func floodFigures() []figure {
+// floodTargets are the flood's msgs/s targets against stock, per API.
+var floodTargets = map[string]float64{"ws": 5, "websockets": 8}
+
+func floodFigures(api string) []figure {
 	return []figure{
 		{
 			name: "msgs/s received", unit: "1/s", higherIsBetter: true,
-			target: benchkit.Target{MinRatio: 3},
+			target: benchkit.Target{MinRatio: floodTargets[api]},
 			value:  func(r, _ *record) (float64, error) { return r.Outcome.WindowRate() },
 		},
 		{
 			name: "peak RSS", unit: "MB",
-			target: benchkit.Target{BelowXK6: 100},
+			target: benchkit.Target{BelowXK6: 64},
 			value:  func(r, _ *record) (float64, error) { return positive("peak RSS", r.Usage.MaxRSSMB()) },
 		},
 	}
@@ -161,6 +212,82 @@ func idleFigures() []figure {
 			return perOps(r.Usage.MaxRSSKB-base.Usage.MaxRSSKB, r.Outcome.Sockets, 1)
 		},
 	}}
+}
+
+// mebibyte is the unit of the large scenario's figures.
+const mebibyte = 1 << 20
+
+func largeFigures(size int) []figure {
+	mib := float64(size) / mebibyte
+	return []figure{
+		{
+			name: "echo throughput", unit: "MiB/s", higherIsBetter: true,
+			target: benchkit.Target{MinRatio: 1.2, MinOfCeiling: 0.9},
+			value: func(r, _ *record) (float64, error) {
+				rate, err := r.Outcome.WindowRate()
+				return rate * mib, err
+			},
+		},
+		{
+			name: "CPU per MiB echoed", unit: "ms",
+			target: benchkit.Target{MinRatio: 1},
+			value: func(r, _ *record) (float64, error) {
+				return perOps(r.Usage.CPUSeconds*1000, r.Outcome.Ops*mib, 1)
+			},
+		},
+	}
+}
+
+func importFigures(vus int) []figure {
+	return []figure{
+		{
+			name: "peak RSS", unit: "MB",
+			target: benchkit.Target{MinRatio: 1},
+			value:  func(r, _ *record) (float64, error) { return positive("peak RSS", r.Usage.MaxRSSMB()) },
+		},
+		{
+			name: "peak RSS per VU above no import", unit: "KB",
+			value: func(r, base *record) (float64, error) {
+				if base == nil {
+					return 0, errors.New("no baseline run")
+				}
+				return (r.Usage.MaxRSSKB - base.Usage.MaxRSSKB) / float64(vus), nil
+			},
+		},
+	}
+}
+
+func scaleFigures(api string) []figure {
+	perSocket := figure{
+		name: "peak RSS per socket above baseline", unit: "KB",
+		value: func(r, base *record) (float64, error) {
+			if base == nil {
+				return 0, errors.New("no baseline run")
+			}
+			return perOps(r.Usage.MaxRSSKB-base.Usage.MaxRSSKB, r.Outcome.Sockets, 1)
+		},
+	}
+	if api == "websockets" {
+		perSocket.target = benchkit.Target{BelowXK6: 16}
+	}
+	return []figure{
+		perSocket,
+		{
+			name: "CPU per message above baseline", unit: "µs",
+			value: func(r, base *record) (float64, error) {
+				if base == nil {
+					return 0, errors.New("no baseline run")
+				}
+				return perOps((r.Usage.CPUSeconds-base.Usage.CPUSeconds)*1e6, r.Outcome.Ops, 1)
+			},
+		},
+		{
+			name: "last socket open after", unit: "s",
+			value: func(r, _ *record) (float64, error) {
+				return positive("last socket open", r.Outcome.LastOpenMs/1000)
+			},
+		},
+	}
 }
 
 // perOps scales total to "per unit ops", e.g. CPU seconds per 100k round trips.

@@ -68,46 +68,69 @@ func runEcho(ctx context.Context, cfg config) (benchkit.Outcome, error) {
 	return aggregate(results), firstError(results)
 }
 
-// echoConn does sequential round trips on one connection for cfg.duration.
+// echoConn does sequential round trips on one connection: cfg.roundTrips
+// of them, or as many as fit in cfg.duration when that is 0. Every echo must
+// be as long as the message.
 func echoConn(ctx context.Context, cfg config) socketResult {
 	c, _, err := dialer.DialContext(ctx, cfg.endpoint("/echo"), nil)
 	if err != nil {
 		return socketResult{err: fmt.Errorf("dial: %w", err)}
 	}
 	defer closeClean(c)
+	typ := websocket.TextMessage
+	if cfg.binary {
+		typ = websocket.BinaryMessage
+	}
 	msg := bytes.Repeat([]byte("x"), cfg.size)
 	buf := make([]byte, cfg.size)
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
-	if err := c.SetReadDeadline(deadline.Add(closeWait)); err != nil {
+	readDeadline := deadline.Add(closeWait)
+	if cfg.roundTrips > 0 {
+		readDeadline = start.Add(cfg.limit())
+	}
+	if err := c.SetReadDeadline(readDeadline); err != nil {
 		return socketResult{err: fmt.Errorf("set deadline: %w", err)}
 	}
+	more := func(n int) bool {
+		if cfg.roundTrips > 0 {
+			return n < cfg.roundTrips
+		}
+		return time.Now().Before(deadline)
+	}
 	n := 0
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+	for more(n) && ctx.Err() == nil {
+		if err := c.WriteMessage(typ, msg); err != nil {
 			return socketResult{err: fmt.Errorf("write: %w", err)}
 		}
-		if err := readInto(c, buf); err != nil {
+		got, err := readInto(c, buf)
+		if err != nil {
 			return socketResult{err: err}
+		}
+		if got != cfg.size {
+			return socketResult{err: fmt.Errorf("echo of %d bytes, want %d", got, cfg.size)}
 		}
 		n++
 	}
 	return socketResult{ops: n, windowMs: msSince(start)}
 }
 
-// readInto reads one message into buf, discarding anything beyond it.
-func readInto(c *websocket.Conn, buf []byte) error {
+// readInto reads one message into buf, discarding anything beyond it, and
+// returns the message's length.
+func readInto(c *websocket.Conn, buf []byte) (int, error) {
 	_, r, err := c.NextReader()
 	if err != nil {
-		return fmt.Errorf("read: %w", err)
+		return 0, fmt.Errorf("read: %w", err)
 	}
-	if _, err := io.ReadFull(r, buf); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read: %w", err)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("read: %w", err)
 	}
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return fmt.Errorf("read: %w", err)
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return n, fmt.Errorf("read: %w", err)
 	}
-	return nil
+	return n + int(rest), nil
 }
 
 // closeClean sends a close frame, waits a bounded time for the peer's, and

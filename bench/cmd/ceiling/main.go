@@ -32,7 +32,13 @@ type config struct {
 	hold        time.Duration
 	openTimeout time.Duration
 	baseline    bool
+	binary      bool
+	roundTrips  int
+	interval    time.Duration
 }
+
+// maxSize bounds -size: 64 MiB, the module's default read limit.
+const maxSize = 64 << 20
 
 // modes maps each -mode value to the scenario it runs.
 var modes = map[string]func(context.Context, config) (benchkit.Outcome, error){
@@ -40,6 +46,7 @@ var modes = map[string]func(context.Context, config) (benchkit.Outcome, error){
 	"churn": runChurn,
 	"flood": runFlood,
 	"idle":  runIdle,
+	"scale": runScale,
 }
 
 func main() {
@@ -70,22 +77,35 @@ func run(args []string, out io.Writer) error {
 
 // limit bounds the whole run: the scenario's own time plus a generous margin.
 func (c config) limit() time.Duration {
-	return c.duration + c.hold + c.openTimeout + time.Minute
+	return c.duration + c.hold + c.openTimeout + c.pushSpan() + time.Minute
+}
+
+// pushSpan is how long the server takes to push -count messages -interval
+// apart in scale mode.
+func (c config) pushSpan() time.Duration {
+	if c.mode != "scale" {
+		return 0
+	}
+	return time.Duration(c.count) * c.interval
 }
 
 func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
-	fs.StringVar(&cfg.mode, "mode", "", "scenario: echo, churn, flood or idle")
+	fs.StringVar(&cfg.mode, "mode", "", "scenario: echo, churn, flood, idle or scale")
 	fs.StringVar(&cfg.url, "url", "", "server base URL, e.g. ws://127.0.0.1:8080")
 	fs.IntVar(&cfg.conns, "conns", 10, "echo/churn: concurrent connections")
 	fs.DurationVar(&cfg.duration, "duration", 5*time.Second, "echo/churn/flood: measured window")
-	fs.IntVar(&cfg.size, "size", 32, "echo/churn/flood: message size in bytes")
-	fs.IntVar(&cfg.count, "count", 1_000_000, "flood: messages the server pushes; the window ends early once all are in")
-	fs.IntVar(&cfg.sockets, "sockets", 5000, "idle: sockets to hold")
+	fs.IntVar(&cfg.size, "size", 32, "echo/churn/flood/scale: message size in bytes")
+	fs.BoolVar(&cfg.binary, "binary", false, "echo: send binary messages instead of text")
+	fs.IntVar(&cfg.roundTrips, "roundtrips", 0, "echo: stop each connection after this many round trips (0: after -duration)")
+	fs.IntVar(&cfg.count, "count", 1_000_000, "flood: messages the server pushes, the window ends early once all are in; "+
+		"scale: messages pushed to every socket")
+	fs.IntVar(&cfg.sockets, "sockets", 5000, "idle/scale: sockets to hold")
+	fs.DurationVar(&cfg.interval, "interval", time.Second, "scale: time between two messages to a socket")
 	fs.DurationVar(&cfg.hold, "hold", 3*time.Second, "idle: how long to hold the sockets once all are open")
-	fs.DurationVar(&cfg.openTimeout, "open-timeout", time.Minute, "idle: how long opening all sockets may take")
-	fs.BoolVar(&cfg.baseline, "baseline", false, "idle: open no socket, only wait for -hold")
+	fs.DurationVar(&cfg.openTimeout, "open-timeout", time.Minute, "idle/scale: how long opening all sockets may take")
+	fs.BoolVar(&cfg.baseline, "baseline", false, "idle/scale: open no socket, only wait")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
 	}
@@ -95,7 +115,7 @@ func parseFlags(args []string) (config, error) {
 func (c config) validate() error {
 	var problems []string
 	if _, ok := modes[c.mode]; !ok {
-		problems = append(problems, fmt.Sprintf("-mode must be one of echo, churn, flood, idle, got %q", c.mode))
+		problems = append(problems, fmt.Sprintf("-mode must be one of echo, churn, flood, idle, scale, got %q", c.mode))
 	}
 	if !strings.HasPrefix(c.url, "ws://") {
 		problems = append(problems, fmt.Sprintf("-url must be a ws:// base URL, got %q", c.url))
@@ -103,11 +123,14 @@ func (c config) validate() error {
 	if c.conns < 1 {
 		problems = append(problems, fmt.Sprintf("-conns must be at least 1, got %d", c.conns))
 	}
-	if c.duration <= 0 || c.hold <= 0 || c.openTimeout <= 0 {
-		problems = append(problems, "-duration, -hold and -open-timeout must be positive")
+	if c.duration <= 0 || c.hold <= 0 || c.openTimeout <= 0 || c.interval <= 0 {
+		problems = append(problems, "-duration, -hold, -open-timeout and -interval must be positive")
 	}
-	if c.size < 1 || c.size > 1<<20 {
-		problems = append(problems, fmt.Sprintf("-size must be between 1 and 1048576 bytes, got %d", c.size))
+	if c.size < 1 || c.size > maxSize {
+		problems = append(problems, fmt.Sprintf("-size must be between 1 and %d bytes, got %d", maxSize, c.size))
+	}
+	if c.roundTrips < 0 {
+		problems = append(problems, fmt.Sprintf("-roundtrips must not be negative, got %d", c.roundTrips))
 	}
 	if c.count < 1 {
 		problems = append(problems, fmt.Sprintf("-count must be at least 1, got %d", c.count))

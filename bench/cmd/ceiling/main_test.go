@@ -79,6 +79,26 @@ func TestIdleHoldsEverySocket(t *testing.T) {
 	assert.Zero(t, base.Sockets, "the baseline opens nothing")
 }
 
+func TestLargeBinaryEchoDoesTheRoundTripsAsked(t *testing.T) {
+	t.Parallel()
+	o := ceilingRun(t, "-mode", "echo", "-conns", "1", "-size", "1048576", "-binary", "-roundtrips", "5")
+	assert.Equal(t, 5.0, o.Ops)
+	assert.Equal(t, 1.0, o.Sockets)
+	assert.Zero(t, o.Errors)
+}
+
+func TestScaleCountsEveryPushedMessage(t *testing.T) {
+	t.Parallel()
+	o := ceilingRun(t, "-mode", "scale", "-sockets", "20", "-count", "3", "-interval", "10ms", "-size", "16")
+	assert.Equal(t, 20.0, o.Sockets)
+	assert.Equal(t, 60.0, o.Ops)
+	assert.Zero(t, o.Errors)
+	assert.Positive(t, o.LastOpenMs)
+
+	base := ceilingRun(t, "-mode", "scale", "-sockets", "20", "-interval", "10ms", "-baseline")
+	assert.Zero(t, base.Sockets, "the baseline opens nothing")
+}
+
 func TestDialFailureIsAnError(t *testing.T) {
 	t.Parallel()
 	srv, err := echoserver.Start(echoserver.Options{})
@@ -100,6 +120,9 @@ func TestRejectsBadFlags(t *testing.T) {
 		"-size must be between": {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-size", "0"},
 		"must be positive":      {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-duration", "0s"},
 		"-count must be at":     {"-mode", "flood", "-url", "ws://127.0.0.1:1", "-count", "0"},
+		"-roundtrips must not":  {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-roundtrips", "-1"},
+		"-interval must be":     {"-mode", "scale", "-url", "ws://127.0.0.1:1", "-interval", "0s"},
+		"67108864 bytes":        {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-size", "67108865"},
 		"parse flags":           {"-bogus"},
 	}
 	for want, args := range cases {
@@ -112,6 +135,8 @@ func TestRunStopsAtItsLimit(t *testing.T) {
 	t.Parallel()
 	cfg := config{duration: time.Second, hold: 2 * time.Second, openTimeout: 3 * time.Second}
 	assert.Equal(t, 6*time.Second+time.Minute, cfg.limit())
+	cfg.mode, cfg.count, cfg.interval = "scale", 30, time.Second
+	assert.Equal(t, 36*time.Second+time.Minute, cfg.limit(), "scale waits for every push")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorContains(t, wait(ctx, time.Hour), "interrupted")

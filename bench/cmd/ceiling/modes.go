@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ func churnOnce(ctx context.Context, cfg config, msg, buf []byte) (float64, error
 	if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
 		return 0, fmt.Errorf("write: %w", err)
 	}
-	if err := readInto(c, buf); err != nil {
+	if _, err := readInto(c, buf); err != nil {
 		return 0, err
 	}
 	return connectMs, nil
@@ -108,7 +109,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Outcome, error) {
 	}
 	n := 0
 	for n < cfg.count && time.Now().Before(deadline) && ctx.Err() == nil {
-		if err := readInto(c, buf); err != nil {
+		if _, err := readInto(c, buf); err != nil {
 			return benchkit.Outcome{Errors: 1}, err
 		}
 		n++
@@ -124,7 +125,7 @@ func runIdle(ctx context.Context, cfg config) (benchkit.Outcome, error) {
 		return benchkit.Outcome{}, wait(ctx, cfg.hold)
 	}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.openTimeout)
-	conns, failures, err := openIdle(openCtx, cfg)
+	conns, failures, err := openMany(openCtx, cfg.endpoint("/echo"), cfg.sockets, time.Now(), nil)
 	cancel()
 	var readers sync.WaitGroup
 	for _, c := range conns {
@@ -143,8 +144,12 @@ func runIdle(ctx context.Context, cfg config) (benchkit.Outcome, error) {
 	return out, err
 }
 
-// openIdle opens cfg.sockets connections, dialParallelism at a time.
-func openIdle(ctx context.Context, cfg config) ([]*websocket.Conn, int, error) {
+// openMany opens n connections to url, dialParallelism at a time, and
+// hands each to opened (when not nil) as soon as it is open, with the time
+// since begin.
+func openMany(ctx context.Context, url string, n int, begin time.Time,
+	opened func(*websocket.Conn, time.Duration),
+) ([]*websocket.Conn, int, error) {
 	var (
 		mu       sync.Mutex
 		conns    []*websocket.Conn
@@ -153,27 +158,82 @@ func openIdle(ctx context.Context, cfg config) ([]*websocket.Conn, int, error) {
 	)
 	jobs := make(chan struct{})
 	var wg sync.WaitGroup
-	for range min(dialParallelism, max(cfg.sockets, 1)) {
+	for range min(dialParallelism, max(n, 1)) {
 		wg.Go(func() {
 			for range jobs {
-				c, _, err := dialer.DialContext(ctx, cfg.endpoint("/echo"), nil)
+				c, _, err := dialer.DialContext(ctx, url, nil)
 				mu.Lock()
 				if err != nil {
 					failures++
 					lastErr = fmt.Errorf("dial: %w", err)
 				} else {
 					conns = append(conns, c)
+					if opened != nil {
+						opened(c, time.Since(begin))
+					}
 				}
 				mu.Unlock()
 			}
 		})
 	}
-	for range cfg.sockets {
+	for range n {
 		jobs <- struct{}{}
 	}
 	close(jobs)
 	wg.Wait()
 	return conns, failures, lastErr
+}
+
+// runScale holds cfg.sockets connections to /push, where the server sends
+// cfg.count messages to each, cfg.interval apart; each connection has a
+// reader that counts them and closes the connection after the last.
+func runScale(ctx context.Context, cfg config) (benchkit.Outcome, error) {
+	if cfg.baseline {
+		return benchkit.Outcome{}, wait(ctx, cfg.interval)
+	}
+	url := cfg.endpoint(fmt.Sprintf("/push?count=%d&interval=%s&size=%d&binary=false", cfg.count, cfg.interval, cfg.size))
+	begin := time.Now()
+	// Every reader must be done by then: opening, every message, a margin.
+	readDeadline := begin.Add(cfg.openTimeout + cfg.pushSpan() + closeWait)
+	var (
+		readers  sync.WaitGroup
+		mu       sync.Mutex
+		results  []socketResult
+		lastOpen time.Duration
+	)
+	openCtx, cancel := context.WithTimeout(ctx, cfg.openTimeout)
+	_, failures, err := openMany(openCtx, url, cfg.sockets, begin, func(c *websocket.Conn, after time.Duration) {
+		lastOpen = max(lastOpen, after) // openMany calls this under its lock
+		readers.Go(func() {
+			r := receiveAll(c, cfg.count, readDeadline)
+			mu.Lock()
+			results = append(results, r)
+			mu.Unlock()
+		})
+	})
+	cancel()
+	readers.Wait()
+	out := aggregate(results)
+	out.Errors += float64(failures)
+	out.LastOpenMs = float64(lastOpen) / float64(time.Millisecond)
+	return out, errors.Join(err, firstError(results))
+}
+
+// receiveAll reads count messages from c, then closes it cleanly.
+func receiveAll(c *websocket.Conn, count int, deadline time.Time) socketResult {
+	defer closeClean(c)
+	if err := c.SetReadDeadline(deadline); err != nil {
+		return socketResult{err: fmt.Errorf("set deadline: %w", err)}
+	}
+	start := time.Now()
+	n := 0
+	for n < count {
+		if _, _, err := c.NextReader(); err != nil {
+			return socketResult{ops: n, err: fmt.Errorf("after %d of %d messages: %w", n, count, err)}
+		}
+		n++
+	}
+	return socketResult{ops: n, windowMs: msSince(start)}
 }
 
 // discardAll reads and drops messages until the connection fails or closes.

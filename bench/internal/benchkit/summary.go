@@ -13,6 +13,9 @@ const (
 	MetricWindowMs = "bench_window_ms"
 	MetricSockets  = "bench_sockets"
 	MetricErrors   = "bench_errors"
+	// MetricOpenedAfter is when each socket opened, in ms after its VU began
+	// opening them (a trend; the scale scenario reports it).
+	MetricOpenedAfter = "bench_opened_after_ms"
 	// MetricConnecting is k6's own handshake-time trend.
 	MetricConnecting = "ws_connecting"
 )
@@ -33,6 +36,10 @@ type Outcome struct {
 	OpsRate float64 `json:"ops_rate"`
 	// ConnectingP95Ms is the 95th percentile of the handshake time, when known.
 	ConnectingP95Ms float64 `json:"connecting_p95_ms"`
+	// LastOpenMs is when the last socket opened, in ms after its VU (or the
+	// client) began opening them, when known: sockets that stay open longer
+	// than that were all open at once.
+	LastOpenMs float64 `json:"last_open_ms,omitempty"`
 }
 
 // WindowRate is Ops per second of the mean socket window: the aggregate
@@ -94,6 +101,7 @@ func (s Summary) Count(metric string) float64 {
 func (s Summary) Outcome() Outcome {
 	rate, _ := s.Value(MetricOps, "rate")
 	p95, _ := s.Value(MetricConnecting, "p(95)")
+	lastOpen, _ := s.Value(MetricOpenedAfter, "max")
 	return Outcome{
 		Ops:             s.Count(MetricOps),
 		WindowMs:        s.Count(MetricWindowMs),
@@ -101,5 +109,6 @@ func (s Summary) Outcome() Outcome {
 		Errors:          s.Count(MetricErrors),
 		OpsRate:         rate,
 		ConnectingP95Ms: p95,
+		LastOpenMs:      lastOpen,
 	}
 }

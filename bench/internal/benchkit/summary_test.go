@@ -17,6 +17,7 @@ const exportDoc = `{
     "bench_ops": {"count": 100668, "rate": 33228.72},
     "bench_window_ms": {"count": 30008, "rate": 9905.1},
     "bench_sockets": {"count": 10, "rate": 3.3},
+    "bench_opened_after_ms": {"avg": 900, "min": 2, "med": 800, "max": 4100.5, "p(90)": 3000, "p(95)": 3500, "count": 10},
     "ws_connecting": {"avg": 9.8, "min": 4.5, "med": 8.8, "max": 28.2, "p(90)": 13.7, "p(95)": 20.98, "count": 10},
     "checks": {"passes": 3, "fails": 1, "value": 0.75},
     "ws_msgs_received": {"count": 100668, "rate": 33228.72, "thresholds": {"count>0": false}}
@@ -47,6 +48,7 @@ func TestSummaryOutcome(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Outcome{
 		Ops: 100668, WindowMs: 30008, Sockets: 10, Errors: 0, OpsRate: 33228.72, ConnectingP95Ms: 20.98,
+		LastOpenMs: 4100.5,
 	}, s.Outcome())
 }
 

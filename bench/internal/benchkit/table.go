@@ -4,28 +4,33 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 )
 
-// Cell is one median in the table, with how many runs it came from.
+// Cell is one median in the table, with the spread of the runs it came from.
 type Cell struct {
 	// Value is the median of the successful runs.
 	Value float64 `json:"median"`
+	// Min and Max are the smallest and largest of those runs.
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 	// Runs counts the successful runs; 0 means Value is meaningless.
 	Runs int `json:"runs"`
-	// Failed counts the runs that failed and were left out.
+	// Failed counts the runs that failed (void runs included) and were left out.
 	Failed int `json:"failed"`
 }
 
-// NewCell takes the median of values; failed runs are only counted.
+// NewCell takes the median, minimum and maximum of values; failed runs are
+// only counted.
 func NewCell(values []float64, failed int) Cell {
 	m, err := Median(values)
 	if err != nil {
 		return Cell{Failed: failed}
 	}
-	return Cell{Value: m, Runs: len(values), Failed: failed}
+	return Cell{Value: m, Min: slices.Min(values), Max: slices.Max(values), Runs: len(values), Failed: failed}
 }
 
 // Valid reports whether the cell holds a median.
@@ -40,6 +45,13 @@ type Target struct {
 	// BelowXK6, when above 0, requires the xk6-ws median < BelowXK6, in the
 	// figure's unit.
 	BelowXK6 float64 `json:"below_xk6,omitempty"`
+	// MinOfCeiling, when above 0, requires OfCeiling() >= MinOfCeiling.
+	MinOfCeiling float64 `json:"min_of_ceiling,omitempty"`
+}
+
+// isSet reports whether the target sets any goal.
+func (t Target) isSet() bool {
+	return t.MinRatio > 0 || t.BelowXK6 > 0 || t.MinOfCeiling > 0
 }
 
 // Row is one figure of one scenario.
@@ -66,11 +78,25 @@ func (r Row) Ratio() (float64, bool) {
 	return v, true
 }
 
+// OfCeiling is how close xk6-ws comes to the plain Go ceiling, as a share
+// that is 1 when they are equal and below 1 when the ceiling is better:
+// xk6/ceiling for ↑ figures, ceiling/xk6 for ↓ ones.
+func (r Row) OfCeiling() (float64, bool) {
+	if !r.XK6.Valid() || !r.Ceiling.Valid() {
+		return 0, false
+	}
+	v, err := Ratio(r.XK6.Value, r.Ceiling.Value, r.HigherIsBetter)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
 // Verdict says whether the row has a target and whether it is met. A target
 // whose medians are missing counts as not met.
 func (r Row) Verdict() (hasTarget, met bool) {
 	t := r.Target
-	if t.MinRatio <= 0 && t.BelowXK6 <= 0 {
+	if !t.isSet() {
 		return false, false
 	}
 	met = true
@@ -81,11 +107,18 @@ func (r Row) Verdict() (hasTarget, met bool) {
 	if t.BelowXK6 > 0 {
 		met = met && r.XK6.Valid() && r.XK6.Value < t.BelowXK6
 	}
+	if t.MinOfCeiling > 0 {
+		share, ok := r.OfCeiling()
+		met = met && ok && share >= t.MinOfCeiling
+	}
 	return true, met
 }
 
 // Header is the table's column titles.
-var Header = []string{"scenario", "figure", "xk6-ws median", "stock median", "ratio", "ceiling median", "target"}
+var Header = []string{
+	"scenario", "figure", "xk6-ws median (min–max)", "stock median (min–max)", "ratio",
+	"ceiling median (min–max)", "of ceiling", "target",
+}
 
 // Cells renders the row in Header order.
 func (r Row) Cells() []string {
@@ -96,8 +129,17 @@ func (r Row) Cells() []string {
 		FormatCell(r.Stock),
 		r.ratioText(),
 		FormatCell(r.Ceiling),
+		r.ofCeilingText(),
 		r.targetText(),
 	}
+}
+
+func (r Row) ofCeilingText() string {
+	share, ok := r.OfCeiling()
+	if !ok {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", share)
 }
 
 func (r Row) figureLabel() string {
@@ -128,6 +170,9 @@ func (r Row) targetText() string {
 	if r.Target.BelowXK6 > 0 {
 		goals = append(goals, fmt.Sprintf("< %g %s", r.Target.BelowXK6, r.Unit))
 	}
+	if r.Target.MinOfCeiling > 0 {
+		goals = append(goals, fmt.Sprintf("≥ %g of ceiling", r.Target.MinOfCeiling))
+	}
 	mark := "✗"
 	if met {
 		mark = "✓"
@@ -135,12 +180,16 @@ func (r Row) targetText() string {
 	return strings.Join(goals, ", ") + " " + mark
 }
 
-// FormatCell renders a median with sensible precision, "n/a" when no run
-// succeeded, and how many runs failed when some did.
+// FormatCell renders a median with sensible precision, followed by the
+// range of the runs when there were several, "n/a" when no run succeeded,
+// and how many runs failed when some did.
 func FormatCell(c Cell) string {
 	text := "n/a"
 	if c.Valid() {
 		text = FormatNumber(c.Value)
+	}
+	if c.Runs > 1 {
+		text += fmt.Sprintf(" (%s–%s)", FormatNumber(c.Min), FormatNumber(c.Max))
 	}
 	if c.Failed > 0 {
 		text += fmt.Sprintf(" (%d failed)", c.Failed)
