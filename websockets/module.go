@@ -62,8 +62,8 @@ type classes struct {
 }
 
 // Exports returns the named exports: WebSocket, Blob, WebSocketStream and
-// WebSocketError, built on the first
-// call. k6 calls it whenever the script reads an imported name.
+// WebSocketError, built on the first call. k6 calls it whenever the script
+// reads an imported name.
 func (m *module) Exports() modules.Exports {
 	if m.classes == nil {
 		m.classes = &classes{}
