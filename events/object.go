@@ -71,10 +71,10 @@ func (b *Builder) object(ev *event) *sobek.Object { return b.rt.NewDynamicObject
 
 // The properties of each kind of event, in the order scripts enumerate them.
 var (
-	baseKeys    = []string{"type", "target", "timestamp"}                               //nolint:gochecknoglobals // constant
-	messageKeys = []string{"type", "target", "timestamp", "data", "origin"}             //nolint:gochecknoglobals // constant
-	closeKeys   = []string{"type", "target", "timestamp", "code", "reason", "wasClean"} //nolint:gochecknoglobals // constant
-	errorKeys   = []string{"type", "target", "timestamp", "error"}                      //nolint:gochecknoglobals // constant
+	baseKeys    = []string{"type", "target", "timestamp"}
+	messageKeys = []string{"type", "target", "timestamp", "data", "origin"}
+	closeKeys   = []string{"type", "target", "timestamp", "code", "reason", "wasClean"}
+	errorKeys   = []string{"type", "target", "timestamp", "error"}
 )
 
 // event is the Go side of an event object: sobek.DynamicObject with

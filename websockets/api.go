@@ -14,7 +14,7 @@ import (
 )
 
 // stateNames name the ready states in error messages.
-var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} //nolint:gochecknoglobals // a constant table
+var stateNames = [...]string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"}
 
 // defineWebSocket builds the WebSocket class: its constants, and the
 // accessors and methods of its prototype.
@@ -179,7 +179,7 @@ func (m *module) messageData(v sobek.Value) (binary bool, data []byte) {
 }
 
 // typeString is the export type of strings and String objects.
-var typeString = reflect.TypeFor[string]() //nolint:gochecknoglobals // a constant
+var typeString = reflect.TypeFor[string]()
 
 func cloneBytes(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
 

@@ -22,7 +22,7 @@ const (
 )
 
 // eventNames are the names of the event types, by index.
-var eventNames = [eventTypes]string{ //nolint:gochecknoglobals // a constant table
+var eventNames = [eventTypes]string{
 	events.Open, events.Message, events.Error, events.Close, events.Ping, events.Pong,
 }
 
@@ -128,7 +128,7 @@ func (ls *listeners) dispatch(t eventType, this, ev sobek.Value) error {
 			l.drop(slices.Index(l.entries, e))
 		}
 		if _, err := e.fn(this, ev); err != nil {
-			return err //nolint:wrapcheck // the script's own exception, as the script threw it
+			return err
 		}
 	}
 	return nil

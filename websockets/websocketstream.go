@@ -200,7 +200,7 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 // every param of the WebSocket class.
 func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 	const what = "WebSocketStream"
-	var rest sobek.Value = sobek.Undefined()
+	rest := sobek.Undefined()
 	var protocols []string
 	if !common.IsNullish(v) {
 		obj, ok := v.(*sobek.Object)
@@ -577,7 +577,7 @@ func (m *module) closeArgs(v sobek.Value, what string) (conn.StatusCode, string)
 			jsval.Throwf(m.rt, jsval.InvalidAccessError, "%s: closeCode must be 1000 or between 3000 and 4999, got %s",
 				what, c.String())
 		}
-		code = conn.StatusCode(n)
+		code = n
 	}
 	return code, reason
 }
@@ -593,7 +593,7 @@ func (m *module) closeReason(v sobek.Value) (conn.StatusCode, string) {
 	code, reason := conn.CloseNoStatus, ""
 	if c := obj.Get("closeCode"); !common.IsNullish(c) {
 		if n, err := closeCode(c); err == nil {
-			code = conn.StatusCode(n)
+			code = n
 		}
 	}
 	if r := obj.Get("reason"); !common.IsNullish(r) && len(r.String()) <= conn.MaxCloseReason {

@@ -45,11 +45,9 @@ func (m *module) defineStreams() error {
 	if err := m.wsErrProto.SetPrototype(errorProto); err != nil {
 		return fmt.Errorf("websockets: building the WebSocketError class: %w", err)
 	}
-	errProto := &props{rt: m.rt, obj: m.wsErrProto}
-	errProto.err = m.wsErrProto.DefineDataProperty("name", m.rt.ToValue("WebSocketError"),
-		sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE)
-	if errProto.err != nil {
-		return fmt.Errorf("websockets: building the WebSocketError class: %w", errProto.err)
+	if err := m.wsErrProto.DefineDataProperty("name", m.rt.ToValue("WebSocketError"),
+		sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE); err != nil {
+		return fmt.Errorf("websockets: building the WebSocketError class: %w", err)
 	}
 
 	if m.wssCtor, err = named(m.rt, "WebSocketStream", m.newWebSocketStream); err != nil {

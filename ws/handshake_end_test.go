@@ -2,54 +2,20 @@ package ws_test
 
 import (
 	"context"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
 // The end of the test during a handshake, or before a connect, is an
 // interruption: no handler runs, no session is counted (no ws_sessions,
 // ws_connecting or ws_session_duration), and connect returns once the VU's
 // context is done.
-
-// silentListener accepts TCP connections on 127.0.0.1 and never answers
-// them; accepted is closed on the first. It returns its ws:// URL.
-func silentListener(t *testing.T) (url string, accepted <-chan struct{}) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	first := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Go(func() {
-		var once sync.Once
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			once.Do(func() { close(first) })
-		}
-	})
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return "ws://" + ln.Addr().String() + "/", first
-}
 
 // pastDeadline is k6's iteration context at the end of a scenario: its
 // deadline has passed a moment before its timer cancels it. Here the moment
@@ -108,7 +74,7 @@ func TestConnectAfterTheEndCountsNothing(t *testing.T) {
 func TestHandshakeCutOffByTheEndCountsNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	url, accepted := silentListener(t)
+	url, accepted := wstest.SilentListener(t)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		<-accepted

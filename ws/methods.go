@@ -26,7 +26,7 @@ type socketMethod struct {
 }
 
 // socketMethods are the methods of Socket objects.
-var socketMethods = [...]socketMethod{ //nolint:gochecknoglobals // a constant table
+var socketMethods = [...]socketMethod{
 	{"on", func(s *socket, a []sobek.Value) error { s.on(arg(a, 0), arg(a, 1)); return nil }},
 	{"send", func(s *socket, a []sobek.Value) error { return s.send(arg(a, 0)) }},
 	{"sendBinary", func(s *socket, a []sobek.Value) error { return s.sendBinary(a...) }},

@@ -80,7 +80,7 @@ func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
 	}
 	p, err := params.Parse(rt, state, ca.params, params.API{Name: "ws.connect", Subprotocols: true})
 	if err != nil {
-		return nil, err //nolint:wrapcheck // params' errors already name ws.connect and the key
+		return nil, err
 	}
 	return mi.run(ca, p)
 }

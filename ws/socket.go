@@ -240,5 +240,5 @@ func (s *socket) call(fn sobek.Callable, args ...sobek.Value) error {
 		return errInterrupted
 	}
 	_, err := fn(sobek.Undefined(), args...)
-	return err //nolint:wrapcheck // the script's own exception, thrown on unchanged
+	return err
 }

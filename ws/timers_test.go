@@ -78,7 +78,7 @@ func TestTimerArgumentErrors(t *testing.T) {
 
 // Pending timers cost no goroutine: they share one clock in the socket's
 // loop. Not parallel: other tests' goroutines would blur the count.
-func TestTimersNeedNoGoroutines(t *testing.T) { //nolint:paralleltest // counts the process's goroutines
+func TestTimersNeedNoGoroutines(t *testing.T) {
 	h := newHarness(t)
 	h.set(t, "goroutines", runtime.NumGoroutine)
 	got := h.runJSON(t, `

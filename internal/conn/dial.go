@@ -23,7 +23,7 @@ const maxHandshakeBody = 64 << 10
 
 // writeBufferPool lends write buffers to connections only while they write,
 // so idle connections hold none.
-var writeBufferPool = &sync.Pool{} //nolint:gochecknoglobals // shared by all connections on purpose
+var writeBufferPool = &sync.Pool{}
 
 // Dialer is what connections are dialled through: in k6, the VU's
 // lib.State.Dialer, which applies hosts, blockHostnames, blacklistIPs and
@@ -207,7 +207,7 @@ func handshakeError(ctx, hctx context.Context, err error, hs Handshake, timeout 
 	case errors.Is(hctx.Err(), context.DeadlineExceeded) || isTimeout(err):
 		return fmt.Errorf("websocket handshake timed out after %s (handshakeTimeout): %w", timeout, err)
 	default:
-		return err //nolint:wrapcheck // gorilla's and the dialer's errors are what k6 scripts see today
+		return err
 	}
 }
 

@@ -61,6 +61,7 @@ func Example() {
 				fmt.Println("send after close:", c.Send(false, []byte("late")))
 				<-c.Done() // its goroutines have returned
 				return
+			default: // binary messages, pings and pongs: none in this exchange
 			}
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 // exampleEnv is the environment of the examples that need one: demo.js is
 // a 10-second load test by default.
-var exampleEnv = map[string]map[string]string{ //nolint:gochecknoglobals // a constant table
+var exampleEnv = map[string]map[string]string{
 	"demo.js": {"DURATION": "2s"},
 }
 

@@ -97,8 +97,8 @@ func runNetfault(t *testing.T, script string, env map[string]string, timeout tim
 	args := []string{"--log-format", "json", "--address", "127.0.0.1:0"}
 	run := RunK6(t, Options{Script: script, Env: env, Args: args, Timeout: timeout})
 	results := consoleRecords[netfaultResult](t, run, "RESULT ")
-	for name, r := range results {
-		record, err := json.Marshal(r)
+	for name := range results {
+		record, err := json.Marshal(results[name])
 		require.NoError(t, err)
 		t.Logf("%s: %s", name, record)
 	}

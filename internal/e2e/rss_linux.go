@@ -28,7 +28,7 @@ func watchRSS(pid int, stop <-chan struct{}) <-chan int64 {
 		ticker := time.NewTicker(rssPollInterval)
 		defer ticker.Stop()
 		for {
-			hwm, ok := readVmHWM(path)
+			hwm, ok := readVMHWM(path)
 			if ok && hwm > highest {
 				highest = hwm
 			}
@@ -43,10 +43,10 @@ func watchRSS(pid int, stop <-chan struct{}) <-chan int64 {
 	return peak
 }
 
-// readVmHWM reads the VmHWM line of a /proc status file, in bytes. It
+// readVMHWM reads the VmHWM line of a /proc status file, in bytes. It
 // reports false once the process has ended (no file, or a zombie's status
 // without memory lines).
-func readVmHWM(path string) (int64, bool) {
+func readVMHWM(path string) (int64, bool) {
 	status, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false

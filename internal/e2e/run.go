@@ -264,7 +264,7 @@ type execution struct {
 	timeout time.Duration
 	signal  *SignalAt
 
-	ctx     context.Context
+	ctx     context.Context //nolint:containedctx // the k6 process's lifetime, ended by wait
 	cancel  context.CancelFunc
 	cmd     *exec.Cmd
 	out     *output

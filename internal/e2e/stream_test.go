@@ -18,11 +18,11 @@ import (
 // its test would make the run hit it and fail.
 const streamTimeout = 60 * time.Second
 
-// requireStreamChecks asserts k6's exit code and that the checks named in
+// requireStreamChecks asserts that k6 exited 0 and that the checks named in
 // want passed exactly that many times, with no check failing.
-func requireStreamChecks(t *testing.T, run Run, code int, want map[string]float64) {
+func requireStreamChecks(t *testing.T, run Run, want map[string]float64) {
 	t.Helper()
-	requireCleanRun(t, run, code)
+	requireCleanRun(t, run, 0)
 	got := make(map[string]float64)
 	for _, c := range run.Summary.Checks() {
 		assert.Zero(t, c.Fails, "check %q failed %d of %d times", c.Path, c.Fails, c.Passes+c.Fails)
@@ -75,7 +75,7 @@ export default async function () {
 func TestStreamAcrossIterations(t *testing.T) {
 	t.Parallel()
 	run := RunK6Script(t, acrossIterationsScript, Options{Timeout: streamTimeout})
-	requireStreamChecks(t, run, 0, map[string]float64{"the answer of this iteration": 20})
+	requireStreamChecks(t, run, map[string]float64{"the answer of this iteration": 20})
 	requireOneSession(t, run)
 	assert.Equal(t, int64(20), run.Server.Stats().MessagesReceived, "every message reached the server")
 	assert.InDelta(t, 20, SumPoints(run.Points, metricReceived, nil), 0, "ws_msgs_received")
@@ -225,7 +225,7 @@ export default async function () {
 func TestStreamAwaitedWritesAgainstSlowReader(t *testing.T) {
 	t.Parallel()
 	run := RunK6Script(t, inOrderScript, Options{Timeout: streamTimeout})
-	requireStreamChecks(t, run, 0, map[string]float64{"every echo, in order": 1, "closed cleanly": 1})
+	requireStreamChecks(t, run, map[string]float64{"every echo, in order": 1, "closed cleanly": 1})
 	requireOneSession(t, run)
 	assert.Equal(t, int64(4000), run.Server.Stats().MessagesReceived)
 }
@@ -257,7 +257,7 @@ func TestStreamRefusedHandshake(t *testing.T) {
 	t.Parallel()
 	probe := newGoroutineProbe(t)
 	run := RunK6Script(t, refusedScript, probe.options(Options{Timeout: streamTimeout}))
-	requireStreamChecks(t, run, 0, map[string]float64{
+	requireStreamChecks(t, run, map[string]float64{
 		"opened rejects with a WebSocketError": 1, "the error says why": 1, "its closeCode is 1006": 1,
 		"closed rejects with the same error": 1,
 	})
@@ -313,7 +313,7 @@ export default async function () {
 func TestStreamHandlerThrows(t *testing.T) {
 	t.Parallel()
 	run := RunK6Script(t, throwingScript, Options{Timeout: streamTimeout})
-	requireStreamChecks(t, run, 0, map[string]float64{"the stream survives a failed iteration": 2})
+	requireStreamChecks(t, run, map[string]float64{"the stream survives a failed iteration": 2})
 	assert.Contains(t, run.Stderr, "handler boom", "the exception is reported")
 	requireOneSession(t, run)
 }
@@ -353,7 +353,7 @@ func TestStreamModuleNames(t *testing.T) {
 	for _, name := range []string{"x", "k6", "experimental"} {
 		want["echo through "+name] = 1
 	}
-	requireStreamChecks(t, run, 0, want)
+	requireStreamChecks(t, run, want)
 	assert.Equal(t, int64(3), run.Server.Stats().Connections)
 	assert.Equal(t, 3, CountPoints(run.Points, metricDuration, nil), strconv.Itoa(3)+" sessions measured")
 }

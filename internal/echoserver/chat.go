@@ -122,12 +122,12 @@ func (m *chatMember) readLoop(hub *chatHub, room string) error {
 	for {
 		typ, data, err := m.s.conn.ReadMessage()
 		if err != nil {
-			return err //nolint:wrapcheck // logged by the caller with the route
+			return err
 		}
 		if !m.isKicked() {
 			pm, err := websocket.NewPreparedMessage(typ, data)
 			if err != nil {
-				return err //nolint:wrapcheck // logged by the caller with the route
+				return err
 			}
 			hub.broadcast(room, m, chatMessage{pm: pm, size: int64(len(data))})
 		}
@@ -161,7 +161,7 @@ func (m *chatMember) deliver() error {
 			_ = m.s.conn.SetWriteDeadline(time.Now().Add(chatWriteTimeout)) // always nil
 			m.s.h.stats.sent(msg.size)
 			if err := m.s.conn.WritePreparedMessage(msg.pm); err != nil {
-				return err //nolint:wrapcheck // only chooses the close code
+				return err
 			}
 		case <-m.kicked:
 			return errKicked

@@ -74,7 +74,7 @@ func (c *floodConn) arm() {
 // only records the deadline of gorilla's next write.
 func (c *floodConn) SetWriteDeadline(t time.Time) error {
 	if !c.armed.Load() {
-		return c.Conn.SetWriteDeadline(t) //nolint:wrapcheck // a net.Conn's own error
+		return c.Conn.SetWriteDeadline(t)
 	}
 	var ns int64
 	if !t.IsZero() {
@@ -88,7 +88,7 @@ func (c *floodConn) SetWriteDeadline(t time.Time) error {
 // the result.
 func (c *floodConn) Write(p []byte) (int, error) {
 	if !c.armed.Load() {
-		return c.Conn.Write(p) //nolint:wrapcheck // a net.Conn's own error
+		return c.Conn.Write(p)
 	}
 	if err := c.handOff(p); err != nil {
 		return 0, err

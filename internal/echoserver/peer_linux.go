@@ -27,7 +27,7 @@ func peerGone(c net.Conn) bool {
 	}
 	gone := false
 	ctrlErr := rc.Control(func(fd uintptr) {
-		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) //nolint:gosec // fd fits an int
+		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 		gone = err != nil || info.State != tcpEstablished
 	})
 	return gone || ctrlErr != nil

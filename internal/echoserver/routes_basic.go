@@ -67,7 +67,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	s.goRun(func() {
 		s.repeat(p.count, p.interval, func() error {
 			s.h.stats.sent(int64(p.size))
-			return s.conn.WritePreparedMessage(pm) //nolint:wrapcheck // only ends the loop
+			return s.conn.WritePreparedMessage(pm)
 		})
 	})
 	s.end(r.URL.Path, s.discardLoop())
@@ -192,7 +192,7 @@ func (h *Handler) servePing(w http.ResponseWriter, r *http.Request) {
 	s.goRun(func() {
 		s.repeat(count, interval, func() error {
 			s.h.stats.pingsSent.Add(1)
-			return s.conn.WriteControl(websocket.PingMessage, payload, time.Now().Add(controlTimeout)) //nolint:wrapcheck // only ends the loop
+			return s.conn.WriteControl(websocket.PingMessage, payload, time.Now().Add(controlTimeout))
 		})
 	})
 	s.end(r.URL.Path, s.echoLoop())

@@ -113,17 +113,17 @@ func (s *session) sendPattern(typ, size int) error {
 func (s *session) sendRepeated(typ, size int, chunk []byte) error {
 	w, err := s.conn.NextWriter(typ)
 	if err != nil {
-		return err //nolint:wrapcheck // logged by the caller with the route
+		return err
 	}
 	for left := size; left > 0; left -= len(chunk) {
 		chunk = chunk[:min(left, len(chunk))]
 		if _, err := w.Write(chunk); err != nil {
-			return err //nolint:wrapcheck // logged by the caller with the route
+			return err
 		}
 	}
 	s.h.stats.sent(int64(size))
 	if err := w.Close(); err != nil {
-		return err //nolint:wrapcheck // logged by the caller with the route
+		return err
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ const (
 
 // ErrInitContext is thrown when a script opens a WebSocket in the init
 // context, where a VU has no network.
-var ErrInitContext = common.NewInitContextError("using websockets in the init context is not supported") //nolint:gochecknoglobals,lll // k6's error type, made once
+var ErrInitContext = common.NewInitContextError("using websockets in the init context is not supported")
 
 // Error is an error that reaches scripts as an object whose name is Name
 // and whose message is Message. Its Error method gives both, as the
@@ -88,6 +88,7 @@ func newErrorObject(rt *sobek.Runtime, name ErrorName, message string) *sobek.Ob
 		if obj, err := rt.New(rt.Get(string(RangeError)), rt.ToValue(message)); err == nil {
 			return obj
 		}
+	default: // a DOMException name: below
 	}
 	obj, err := rt.New(rt.Get("Error"), rt.ToValue(message))
 	if err != nil {

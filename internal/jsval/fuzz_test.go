@@ -11,7 +11,7 @@ import (
 )
 
 // viewKinds are the views FuzzBytes builds, with their element sizes.
-var viewKinds = []struct { //nolint:gochecknoglobals // a constant table
+var viewKinds = []struct {
 	ctor string
 	size int
 }{

@@ -119,7 +119,7 @@ func Bytes(rt *sobek.Runtime, v sobek.Value) (data []byte, ok bool) {
 
 // typeArrayBuffer is what ExportType says of an ArrayBuffer: checking it
 // first spares exporting other objects, which would run their getters.
-var typeArrayBuffer = reflect.TypeFor[sobek.ArrayBuffer]() //nolint:gochecknoglobals // a constant
+var typeArrayBuffer = reflect.TypeFor[sobek.ArrayBuffer]()
 
 // span returns buf[offset:offset+length] when offset and length are whole
 // numbers that fit in buf. The checks never add the two: length is compared

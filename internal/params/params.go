@@ -42,7 +42,7 @@ type Params struct {
 }
 
 // keys lists every key that some API accepts, for error messages.
-var keys = []string{ //nolint:gochecknoglobals // a constant list
+var keys = []string{
 	"headers", "tags", "jar", "compression", "subprotocols",
 	"handshakeTimeout", "closeTimeout", "maxMessageSize",
 	"writeQueueBytes", "readQueueBytes", "readQueueMessages",

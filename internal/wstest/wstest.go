@@ -67,7 +67,7 @@ func NewVU(t testing.TB, module modules.Module, name string) *VU {
 }
 
 func lookupIP(host string) ([]net.IP, error) {
-	return net.DefaultResolver.LookupIP(context.Background(), "ip", host) //nolint:wrapcheck // test resolver
+	return net.DefaultResolver.LookupIP(context.Background(), "ip", host)
 }
 
 // MoveToVU enters the VU context with v.State.
@@ -76,7 +76,7 @@ func (v *VU) MoveToVU() { v.MoveToVUContext(v.State) }
 // Run runs code on the VU's event loop and waits until every callback the
 // code registered has run, as k6 does for an iteration.
 func (v *VU) Run(code string) (sobek.Value, error) {
-	return v.RunOnEventLoop(code) //nolint:wrapcheck // the script's own error
+	return v.RunOnEventLoop(code)
 }
 
 // Collected drains and returns every sample emitted so far.

@@ -28,7 +28,7 @@ func TestPinningWrap(t *testing.T) {
 	assert.Contains(t, note, "off")
 }
 
-func TestRaiseOpenFilesNeverLowersAndReachesTheHardLimit(t *testing.T) { //nolint:paralleltest // sets the process's rlimit
+func TestRaiseOpenFilesNeverLowersAndReachesTheHardLimit(t *testing.T) {
 	var before syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &before))
 
