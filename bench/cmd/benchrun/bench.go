@@ -99,7 +99,8 @@ func (b *bench) clients(sc scenario) []string {
 // runAll runs every scenario pairs times, alternating the clients.
 func (b *bench) runAll(ctx context.Context) ([]*record, error) {
 	var records []*record
-	for _, sc := range b.scenarios {
+	for i := range b.scenarios {
+		sc := b.scenarios[i]
 		for pair := 1; pair <= b.cfg.pairs; pair++ {
 			for _, client := range b.clients(sc) {
 				var base *record

@@ -64,7 +64,8 @@ const ratioNote = "ratio: xk6/stock for ↑ figures (higher is better), stock/xk
 // rows computes one table row per scenario figure.
 func (b *bench) rows(records []*record) []benchkit.Row {
 	var rows []benchkit.Row
-	for _, sc := range b.scenarios {
+	for i := range b.scenarios {
+		sc := b.scenarios[i]
 		for _, f := range sc.figures {
 			rows = append(rows, benchkit.Row{
 				Scenario: sc.label(), Figure: f.name, Unit: f.unit, HigherIsBetter: f.higherIsBetter,
