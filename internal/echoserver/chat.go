@@ -14,8 +14,11 @@ const (
 	chatQueueSize = 256
 	// chatReadLimit is the largest message a member may send.
 	chatReadLimit = 16 << 20
-	// chatWriteTimeout bounds writing one message to a member.
-	chatWriteTimeout = 5 * time.Second
+	// chatWriteTimeout bounds writing one message to a member that reads
+	// nothing. It is long: a member that does not read is kicked when its
+	// queue fills, and a write that timed out would leave no way to send
+	// that member its 1008 close frame.
+	chatWriteTimeout = time.Minute
 	maxRoomLen       = 256
 )
 

@@ -21,7 +21,7 @@ import (
 )
 
 // timeout bounds every wait in these tests.
-const timeout = 10 * time.Second
+const timeout = 30 * time.Second
 
 // startServer starts a server on 127.0.0.1 that is closed when the test ends.
 func startServer(t *testing.T, opts echoserver.Options) *echoserver.Server {
