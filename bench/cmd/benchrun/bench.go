@@ -193,6 +193,9 @@ func (b *bench) k6Argv(sc scenario, client, url, summaryPath string, baseline bo
 		"-e", "BENCH_URL=" + url,
 	}
 	script := sc.script
+	if client == clientStock && sc.stockScript != "" {
+		script = sc.stockScript
+	}
 	if baseline {
 		argv = append(argv, "-e", "BENCH_BASELINE=1")
 		if sc.baselineScript != "" {

@@ -271,6 +271,10 @@ func (c config) describe() []string {
 		"scale": fmt.Sprintf("scale: WebSocket class %d VUs × %d sockets, k6/ws %d VUs with one socket each; "+
 			"%d messages of %d bytes pushed to every socket, %s apart", c.scaleVUs, c.scaleSockets, c.scaleWSVUs,
 			c.scaleMessages, c.scaleSize, c.scaleInterval),
+		"keep": fmt.Sprintf("keep: %d VUs × %d iterations of one %d-byte request/response on /echo: the WebSocket class "+
+			"reconnecting every iteration, or one WebSocketStream per VU kept across iterations (stock k6 has none: "+
+			"its side of that row reconnects); CPU per iteration above a baseline of the same iterations doing nothing",
+			c.keepVUs, c.keepIterations, c.msgSize),
 	}
 	lines := []string{fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs)}
 	for _, name := range c.scenarios {
