@@ -99,17 +99,18 @@ func (b *bench) clients(sc scenario) []string {
 // runAll runs every scenario pairs times, alternating the clients.
 func (b *bench) runAll(ctx context.Context) ([]*record, error) {
 	var records []*record
-	for _, sc := range b.scenarios {
+	for i := range b.scenarios {
+		sc := &b.scenarios[i]
 		for pair := 1; pair <= b.cfg.pairs; pair++ {
-			for _, client := range b.clients(sc) {
+			for _, client := range b.clients(*sc) {
 				var base *record
 				if sc.baseline {
-					base = b.runOne(ctx, sc, pair, client, true)
+					base = b.runOne(ctx, *sc, pair, client, true)
 					records = append(records, base)
 				}
-				rec := b.runOne(ctx, sc, pair, client, false)
+				rec := b.runOne(ctx, *sc, pair, client, false)
 				records = append(records, rec)
-				b.progress(sc, rec, base)
+				b.progress(*sc, rec, base)
 				if ctx.Err() != nil {
 					return records, fmt.Errorf("interrupted: %w", ctx.Err())
 				}

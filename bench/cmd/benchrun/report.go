@@ -64,14 +64,15 @@ const ratioNote = "ratio: xk6/stock for ↑ figures (higher is better), stock/xk
 // rows computes one table row per scenario figure.
 func (b *bench) rows(records []*record) []benchkit.Row {
 	var rows []benchkit.Row
-	for _, sc := range b.scenarios {
+	for i := range b.scenarios {
+		sc := &b.scenarios[i]
 		for _, f := range sc.figures {
 			rows = append(rows, benchkit.Row{
 				Scenario: sc.label(), Figure: f.name, Unit: f.unit, HigherIsBetter: f.higherIsBetter,
 				Target:  f.target,
-				XK6:     cellFor(records, sc, f, clientXK6),
-				Stock:   cellFor(records, sc, f, clientStock),
-				Ceiling: cellFor(records, sc, f, clientCeiling),
+				XK6:     cellFor(records, *sc, f, clientXK6),
+				Stock:   cellFor(records, *sc, f, clientStock),
+				Ceiling: cellFor(records, *sc, f, clientCeiling),
 			})
 		}
 	}
