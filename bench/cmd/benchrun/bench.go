@@ -100,17 +100,17 @@ func (b *bench) clients(sc scenario) []string {
 func (b *bench) runAll(ctx context.Context) ([]*record, error) {
 	var records []*record
 	for i := range b.scenarios {
-		sc := b.scenarios[i]
+		sc := &b.scenarios[i]
 		for pair := 1; pair <= b.cfg.pairs; pair++ {
-			for _, client := range b.clients(sc) {
+			for _, client := range b.clients(*sc) {
 				var base *record
 				if sc.baseline {
-					base = b.runOne(ctx, sc, pair, client, true)
+					base = b.runOne(ctx, *sc, pair, client, true)
 					records = append(records, base)
 				}
-				rec := b.runOne(ctx, sc, pair, client, false)
+				rec := b.runOne(ctx, *sc, pair, client, false)
 				records = append(records, rec)
-				b.progress(sc, rec, base)
+				b.progress(*sc, rec, base)
 				if ctx.Err() != nil {
 					return records, fmt.Errorf("interrupted: %w", ctx.Err())
 				}
@@ -194,6 +194,9 @@ func (b *bench) k6Argv(sc scenario, client, url, summaryPath string, baseline bo
 		"-e", "BENCH_URL=" + url,
 	}
 	script := sc.script
+	if client == clientStock && sc.stockScript != "" {
+		script = sc.stockScript
+	}
 	if baseline {
 		argv = append(argv, "-e", "BENCH_BASELINE=1")
 		if sc.baselineScript != "" {

@@ -52,6 +52,8 @@ type config struct {
 	scaleMessages   int
 	scaleInterval   time.Duration
 	scaleSize       int
+	keepVUs         int
+	keepIterations  int
 	// openFiles is the open-file limit benchrun asks for its children;
 	// raiseOpenFiles reports what it got.
 	openFiles int
@@ -59,7 +61,7 @@ type config struct {
 
 // Names of the scenarios and APIs, in table order.
 var (
-	allScenarios = []string{"echo", "churn", "flood", "idle", "large", "import", "scale"}
+	allScenarios = []string{"echo", "churn", "flood", "idle", "large", "import", "scale", "keep"}
 	allAPIs      = []string{"ws", "websockets"}
 )
 
@@ -105,10 +107,12 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.scaleMessages, "scale-messages", 30, "scale: messages the server pushes to every socket")
 	fs.DurationVar(&cfg.scaleInterval, "scale-interval", time.Second, "scale: time between two messages to a socket")
 	fs.IntVar(&cfg.scaleSize, "scale-size", 16, "scale: pushed message size in bytes")
+	fs.IntVar(&cfg.keepVUs, "keep-vus", 10, "keep: VUs doing request/response")
+	fs.IntVar(&cfg.keepIterations, "keep-iterations", 1000, "keep: iterations per VU, one request/response each")
 	fs.IntVar(&cfg.openFiles, "open-files", 20000, "open-file limit (RLIMIT_NOFILE) to ask for the clients and the server; "+
 		"capped by the hard limit unless benchrun may raise it")
 	fs.BoolVar(&quick, "quick", false, "smoke run: 1 pair, 1s windows, small idle, import and scale counts, "+
-		"20 large round trips (overrides those flags)")
+		"20 large round trips, 100 keep iterations per VU (overrides those flags)")
 	if err := applyEnv(fs, getenv); err != nil {
 		return config{}, err
 	}
@@ -185,6 +189,7 @@ func (c *config) applyQuick() {
 	c.scaleWSVUs = 100
 	c.scaleMessages = 3
 	c.scaleInterval = 200 * time.Millisecond
+	c.keepIterations = 100
 }
 
 func (c config) validate() error {
@@ -196,6 +201,7 @@ func (c config) validate() error {
 		"-large-size": c.largeSize, "-large-roundtrips": c.largeRoundTrips, "-import-vus": c.importVUs,
 		"-scale-vus": c.scaleVUs, "-scale-sockets": c.scaleSockets, "-scale-ws-vus": c.scaleWSVUs,
 		"-scale-messages": c.scaleMessages, "-scale-size": c.scaleSize, "-open-files": c.openFiles,
+		"-keep-vus": c.keepVUs, "-keep-iterations": c.keepIterations,
 	}
 	for _, name := range slices.Sorted(maps.Keys(positive)) {
 		if positive[name] < 1 {

@@ -29,6 +29,8 @@ func TestParseConfigDefaults(t *testing.T) {
 	assert.Equal(t, 1<<20, cfg.largeSize)
 	assert.Equal(t, 200, cfg.largeRoundTrips)
 	assert.Equal(t, 1000, cfg.importVUs)
+	assert.Equal(t, 10, cfg.keepVUs)
+	assert.Equal(t, 1000, cfg.keepIterations)
 	assert.Equal(t, 15_000, cfg.socketsNeeded(), "15 VUs × 1000 sockets")
 }
 
@@ -67,6 +69,7 @@ func TestParseConfigQuick(t *testing.T) {
 	assert.Equal(t, 100, cfg.importVUs)
 	assert.Equal(t, 200, cfg.socketsNeeded())
 	assert.Equal(t, 3, cfg.scaleMessages)
+	assert.Equal(t, 100, cfg.keepIterations)
 }
 
 func TestParseConfigRejectsBadInput(t *testing.T) {
@@ -80,6 +83,7 @@ func TestParseConfigRejectsBadInput(t *testing.T) {
 		"-large-size must be at most":  {"-large-size", "100000000"},
 		"-scale-interval must be at":   {"-scale-interval", "0s"},
 		"-scale-sockets must be at":    {"-scale-sockets", "0"},
+		"-keep-iterations must be at":  {"-keep-iterations", "0"},
 		"benchrun takes flags only":    {"extra"},
 		"parse flags":                  {"-nope"},
 	}

@@ -64,7 +64,7 @@ func writeLoadTable(b *strings.Builder, records []*record) {
 	}
 	for _, k := range order {
 		rs := groups[k]
-		fmt.Fprintf(b, "| %s (k6/%s) | %s | %s | %s | %s | %s | %s |\n", k.scenario, k.api, k.client,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", label(k.scenario, k.api), k.client,
 			medianOf(rs, func(r *record) float64 { return r.Usage.CPUSeconds }),
 			medianOf(rs, func(r *record) float64 { return r.WallSeconds }),
 			medianOf(rs, func(r *record) float64 { return r.Server.CPUSeconds }),
@@ -103,7 +103,7 @@ func writeFailures(b *strings.Builder, records []*record) {
 	var lines []string
 	for _, r := range records {
 		if !r.ok() {
-			lines = append(lines, fmt.Sprintf("- %s (k6/%s) pair %d, %s, baseline=%t: %s", r.Scenario, r.API, r.Pair, r.Client, r.Baseline, r.Error))
+			lines = append(lines, fmt.Sprintf("- %s pair %d, %s, baseline=%t: %s", label(r.Scenario, r.API), r.Pair, r.Client, r.Baseline, r.Error))
 		}
 	}
 	if len(lines) == 0 {

@@ -65,14 +65,14 @@ const ratioNote = "ratio: xk6/stock for ↑ figures (higher is better), stock/xk
 func (b *bench) rows(records []*record) []benchkit.Row {
 	var rows []benchkit.Row
 	for i := range b.scenarios {
-		sc := b.scenarios[i]
+		sc := &b.scenarios[i]
 		for _, f := range sc.figures {
 			rows = append(rows, benchkit.Row{
 				Scenario: sc.label(), Figure: f.name, Unit: f.unit, HigherIsBetter: f.higherIsBetter,
 				Target:  f.target,
-				XK6:     cellFor(records, sc, f, clientXK6),
-				Stock:   cellFor(records, sc, f, clientStock),
-				Ceiling: cellFor(records, sc, f, clientCeiling),
+				XK6:     cellFor(records, *sc, f, clientXK6),
+				Stock:   cellFor(records, *sc, f, clientStock),
+				Ceiling: cellFor(records, *sc, f, clientCeiling),
 			})
 		}
 	}
@@ -272,6 +272,10 @@ func (c config) describe() []string {
 		"scale": fmt.Sprintf("scale: WebSocket class %d VUs × %d sockets, k6/ws %d VUs with one socket each; "+
 			"%d messages of %d bytes pushed to every socket, %s apart", c.scaleVUs, c.scaleSockets, c.scaleWSVUs,
 			c.scaleMessages, c.scaleSize, c.scaleInterval),
+		"keep": fmt.Sprintf("keep: %d VUs × %d iterations of one %d-byte request/response on /echo: the WebSocket class "+
+			"reconnecting every iteration, or one WebSocketStream per VU kept across iterations (stock k6 has none: "+
+			"its side of that row reconnects); CPU per iteration above a baseline of the same iterations doing nothing",
+			c.keepVUs, c.keepIterations, c.msgSize),
 	}
 	lines := []string{fmt.Sprintf("pairs: %d (xk6-ws, stock, ceiling in turn, a fresh server process for every run)", c.pairs)}
 	for _, name := range c.scenarios {

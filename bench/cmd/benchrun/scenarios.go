@@ -18,6 +18,9 @@ type scenario struct {
 	name, api string
 	// script is relative to the repository root.
 	script string
+	// stockScript, when set, is what stock k6 runs instead of script: the
+	// nearest thing it can do where it lacks the API.
+	stockScript string
 	// env holds the script's BENCH_* settings, passed with -e.
 	env map[string]string
 	// ceilingArgs run bench/cmd/ceiling like the script (minus -url).
@@ -51,7 +54,21 @@ type figure struct {
 
 // label names the scenario in the table, e.g. "echo (k6/ws)".
 func (sc scenario) label() string {
-	return fmt.Sprintf("%s (k6/%s)", sc.name, sc.api)
+	return label(sc.name, sc.api)
+}
+
+// keepTitles name the keep scenario's two variants, by their api field.
+var keepTitles = map[string]string{
+	"websockets": "k6/websockets, reconnecting",
+	"stream":     "stream kept per VU; stock: reconnecting",
+}
+
+// label names a scenario and API in the tables, e.g. "echo (k6/ws)".
+func label(name, api string) string {
+	if title, ok := keepTitles[api]; ok && name == "keep" {
+		return fmt.Sprintf("%s (%s)", name, title)
+	}
+	return fmt.Sprintf("%s (k6/%s)", name, api)
 }
 
 // check decides whether a finished run counts.
@@ -88,6 +105,10 @@ func (sc scenario) check(rec *record) error {
 func buildScenarios(cfg config) []scenario {
 	var list []scenario
 	for _, name := range cfg.scenarios {
+		if name == "keep" {
+			list = append(list, keepScenarios(cfg)...)
+			continue
+		}
 		for _, api := range cfg.apis {
 			list = append(list, newScenario(cfg, name, api))
 		}
@@ -150,6 +171,42 @@ func newScenario(cfg config, name, api string) scenario {
 		sc.figures = scaleFigures(api)
 	}
 	return sc
+}
+
+// keepScenarios are issue 11's request/response comparison, both on the
+// k6/websockets module whatever -apis says: the WebSocket class reconnecting
+// every iteration, and one WebSocketStream per VU kept across iterations.
+// Stock k6 has no WebSocketStream, so its side of the stream row is the
+// reconnecting script.
+func keepScenarios(cfg config) []scenario {
+	reconnect := scenario{
+		name: "keep", api: "websockets", script: "bench/keep_websockets.js",
+		env:      env("BENCH_VUS", cfg.keepVUs, "BENCH_ITERATIONS", cfg.keepIterations, "BENCH_MSG_SIZE", cfg.msgSize),
+		exactOps: float64(cfg.keepVUs * cfg.keepIterations), wantOps: true,
+		baseline: true, noCeiling: true, figures: keepFigures(),
+	}
+	stream := reconnect
+	stream.api = "stream"
+	stream.script, stream.stockScript = "bench/keep_stream.js", "bench/keep_websockets.js"
+	return []scenario{reconnect, stream}
+}
+
+func keepFigures() []figure {
+	return []figure{
+		{
+			name: "iterations/s", unit: "1/s", higherIsBetter: true,
+			value: func(r, _ *record) (float64, error) { return positive("iterations/s", r.Outcome.OpsRate) },
+		},
+		{
+			name: "CPU per iteration above baseline", unit: "µs",
+			value: func(r, base *record) (float64, error) {
+				if base == nil {
+					return 0, errors.New("no baseline run")
+				}
+				return perOps((r.Usage.CPUSeconds-base.Usage.CPUSeconds)*1e6, r.Outcome.Ops, 1)
+			},
+		},
+	}
 }
 
 func echoFigures() []figure {

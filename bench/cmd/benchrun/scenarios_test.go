@@ -30,7 +30,7 @@ func TestBuildScenariosCoversEveryScriptInOrder(t *testing.T) {
 		"bench/echo_ws.js", "bench/echo_websockets.js", "bench/churn_ws.js", "bench/churn_websockets.js",
 		"bench/flood_ws.js", "bench/flood_websockets.js", "bench/idle_ws.js", "bench/idle_websockets.js",
 		"bench/large_ws.js", "bench/large_websockets.js", "bench/import_ws.js", "bench/import_websockets.js",
-		"bench/scale_ws.js", "bench/scale_websockets.js",
+		"bench/scale_ws.js", "bench/scale_websockets.js", "bench/keep_websockets.js", "bench/keep_stream.js",
 	}, scripts)
 	root, err := findModuleRoot()
 	require.NoError(t, err)
@@ -38,6 +38,9 @@ func TestBuildScenariosCoversEveryScriptInOrder(t *testing.T) {
 		assert.FileExists(t, root+"/"+sc.script)
 		if sc.baselineScript != "" {
 			assert.FileExists(t, root+"/"+sc.baselineScript)
+		}
+		if sc.stockScript != "" {
+			assert.FileExists(t, root+"/"+sc.stockScript)
 		}
 	}
 }
@@ -96,6 +99,51 @@ func TestK6ArgvUsesTheBaselineScript(t *testing.T) {
 	assert.Contains(t, base, "BENCH_BASELINE=1")
 	idle := b.k6Argv(newScenario(cfg, "idle", "ws"), clientXK6, "ws://h", "/tmp/s.json", true)
 	assert.Equal(t, cfg.root+"/bench/idle_ws.js", idle[len(idle)-1], "without a baseline script the same script runs")
+}
+
+func TestKeepScenarios(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"-root", t.TempDir(), "-scenarios", "keep", "-apis", "ws",
+		"-keep-vus", "4", "-keep-iterations", "50"}, noEnv)
+	require.NoError(t, err)
+	list := buildScenarios(cfg)
+	require.Len(t, list, 2, "keep runs both variants whatever -apis says: both use k6/websockets")
+	reconnect, stream := list[0], list[1]
+	assert.Equal(t, "keep (k6/websockets, reconnecting)", reconnect.label())
+	assert.Equal(t, "keep (stream kept per VU; stock: reconnecting)", stream.label())
+	for _, sc := range list {
+		assert.Equal(t, "4", sc.env["BENCH_VUS"], sc.label())
+		assert.Equal(t, "50", sc.env["BENCH_ITERATIONS"], sc.label())
+		assert.InDelta(t, 200.0, sc.exactOps, 0, sc.label())
+		assert.True(t, sc.baseline, sc.label())
+		assert.Equal(t, []string{clientXK6, clientStock}, (&bench{cfg: cfg}).clients(sc), sc.label())
+	}
+
+	b := &bench{cfg: cfg, bins: binaries{xk6: "/x/k6", stock: "/s/k6"}}
+	script := func(sc scenario, client string, baseline bool) string {
+		argv := b.k6Argv(sc, client, "ws://h", "/tmp/s.json", baseline)
+		return argv[len(argv)-1]
+	}
+	assert.Equal(t, cfg.root+"/bench/keep_stream.js", script(stream, clientXK6, false))
+	assert.Equal(t, cfg.root+"/bench/keep_stream.js", script(stream, clientXK6, true))
+	assert.Equal(t, cfg.root+"/bench/keep_websockets.js", script(stream, clientStock, false),
+		"stock has no WebSocketStream: it reconnects")
+	assert.Equal(t, cfg.root+"/bench/keep_websockets.js", script(stream, clientStock, true))
+	assert.Equal(t, cfg.root+"/bench/keep_websockets.js", script(reconnect, clientXK6, false))
+}
+
+func TestKeepCheckVoidsRunsWithAMissingAnswer(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.keepVUs, cfg.keepIterations = 10, 100
+	for _, sc := range keepScenarios(cfg) {
+		require.NoError(t, sc.check(&record{Outcome: benchkit.Outcome{Ops: 1000}}), sc.label())
+		require.ErrorContains(t, sc.check(&record{Outcome: benchkit.Outcome{Ops: 999}}),
+			"void: counted 999 round trips or messages, want exactly 1000", sc.label())
+		require.ErrorContains(t, sc.check(&record{Outcome: benchkit.Outcome{Ops: 999, Errors: 1}}),
+			"1 sockets or sessions failed", sc.label())
+		require.NoError(t, sc.check(&record{Baseline: true}), "a baseline answers nothing")
+	}
 }
 
 func TestIdleScenarioSizes(t *testing.T) {
@@ -219,6 +267,16 @@ func TestFigures(t *testing.T) {
 	assert.Equal(t, benchkit.Target{BelowXK6: 64}, newScenario(cfg, "flood", "ws").figures[1].target)
 	assert.Equal(t, benchkit.Target{MinOfCeiling: 0.85}, newScenario(cfg, "echo", "ws").figures[0].target)
 	assert.Equal(t, benchkit.Target{}, newScenario(cfg, "scale", "ws").figures[0].target)
+
+	keep := &record{Usage: benchkit.Usage{CPUSeconds: 1.5}, Outcome: benchkit.Outcome{Ops: 10_000, OpsRate: 4000}}
+	keepBase := &record{Usage: benchkit.Usage{CPUSeconds: 0.5}}
+	got = nil
+	for _, f := range keepScenarios(cfg)[1].figures {
+		v, err := f.value(keep, keepBase)
+		require.NoError(t, err, f.name)
+		got = append(got, v)
+	}
+	assert.Equal(t, []float64{4000, 100}, got) // 1 CPU s above baseline over 10k iterations
 
 	idle := newScenario(cfg, "idle", "ws").figures[0]
 	_, err = idle.value(run, nil)

@@ -17,6 +17,16 @@ import (
 // dialer is shared by every mode: default 4 KiB buffers, bounded handshake.
 var dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 
+// echoDialer is the shared dialer, or a copy with -write-buffer's size.
+func (c config) echoDialer() *websocket.Dialer {
+	if c.writeBuffer == 0 {
+		return dialer
+	}
+	d := *dialer
+	d.WriteBufferSize = c.writeBuffer
+	return &d
+}
+
 // closeWait bounds how long a clean close waits for the peer's close frame.
 const closeWait = 5 * time.Second
 
@@ -72,7 +82,7 @@ func runEcho(ctx context.Context, cfg config) (benchkit.Outcome, error) {
 // of them, or as many as fit in cfg.duration when that is 0. Every echo must
 // be as long as the message.
 func echoConn(ctx context.Context, cfg config) socketResult {
-	c, _, err := dialer.DialContext(ctx, cfg.endpoint("/echo"), nil)
+	c, _, err := cfg.echoDialer().DialContext(ctx, cfg.endpoint("/echo"), nil)
 	if err != nil {
 		return socketResult{err: fmt.Errorf("dial: %w", err)}
 	}

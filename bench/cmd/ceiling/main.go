@@ -35,6 +35,7 @@ type config struct {
 	binary      bool
 	roundTrips  int
 	interval    time.Duration
+	writeBuffer int
 }
 
 // maxSize bounds -size: 64 MiB, the module's default read limit.
@@ -99,6 +100,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.size, "size", 32, "echo/churn/flood/scale: message size in bytes")
 	fs.BoolVar(&cfg.binary, "binary", false, "echo: send binary messages instead of text")
 	fs.IntVar(&cfg.roundTrips, "roundtrips", 0, "echo: stop each connection after this many round trips (0: after -duration)")
+	fs.IntVar(&cfg.writeBuffer, "write-buffer", 0, "echo: client write buffer in bytes, the largest frame "+
+		"a message is cut into (0: gorilla's default, 4096)")
 	fs.IntVar(&cfg.count, "count", 1_000_000, "flood: messages the server pushes, the window ends early once all are in; "+
 		"scale: messages pushed to every socket")
 	fs.IntVar(&cfg.sockets, "sockets", 5000, "idle/scale: sockets to hold")
@@ -128,6 +131,9 @@ func (c config) validate() error {
 	}
 	if c.size < 1 || c.size > maxSize {
 		problems = append(problems, fmt.Sprintf("-size must be between 1 and %d bytes, got %d", maxSize, c.size))
+	}
+	if c.writeBuffer < 0 {
+		problems = append(problems, fmt.Sprintf("-write-buffer must not be negative, got %d", c.writeBuffer))
 	}
 	if c.roundTrips < 0 {
 		problems = append(problems, fmt.Sprintf("-roundtrips must not be negative, got %d", c.roundTrips))

@@ -87,6 +87,21 @@ func TestLargeBinaryEchoDoesTheRoundTripsAsked(t *testing.T) {
 	assert.Zero(t, o.Errors)
 }
 
+func TestWriteBufferSetsTheEchoDialersBuffer(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseFlags([]string{"-mode", "echo", "-url", "ws://127.0.0.1:1", "-write-buffer", "65536"})
+	require.NoError(t, err)
+	assert.Equal(t, 65536, cfg.echoDialer().WriteBufferSize)
+	assert.Zero(t, dialer.WriteBufferSize, "the shared dialer keeps gorilla's default")
+	cfg.writeBuffer = 0
+	assert.Same(t, dialer, cfg.echoDialer())
+
+	o := ceilingRun(t, "-mode", "echo", "-conns", "1", "-size", "1048576", "-binary", "-roundtrips", "3",
+		"-write-buffer", "65536")
+	assert.Equal(t, 3.0, o.Ops)
+	assert.Zero(t, o.Errors)
+}
+
 func TestScaleCountsEveryPushedMessage(t *testing.T) {
 	t.Parallel()
 	o := ceilingRun(t, "-mode", "scale", "-sockets", "20", "-count", "3", "-interval", "10ms", "-size", "16")
@@ -121,6 +136,7 @@ func TestRejectsBadFlags(t *testing.T) {
 		"must be positive":      {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-duration", "0s"},
 		"-count must be at":     {"-mode", "flood", "-url", "ws://127.0.0.1:1", "-count", "0"},
 		"-roundtrips must not":  {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-roundtrips", "-1"},
+		"-write-buffer must":    {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-write-buffer", "-1"},
 		"-interval must be":     {"-mode", "scale", "-url", "ws://127.0.0.1:1", "-interval", "0s"},
 		"67108864 bytes":        {"-mode", "echo", "-url", "ws://127.0.0.1:1", "-size", "67108865"},
 		"parse flags":           {"-bogus"},
