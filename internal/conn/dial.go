@@ -21,6 +21,11 @@ import (
 // maxHandshakeBody bounds how much of a refused handshake's body is kept.
 const maxHandshakeBody = 64 << 10
 
+// writeBufferSize is the size of the pooled write buffers, and so of the
+// frames a large message is cut into: 64 KiB frames take a sixteenth of the
+// write calls of gorilla's default 4 KiB. Idle connections hold no buffer.
+const writeBufferSize = 64 << 10
+
 // writeBufferPool lends write buffers to connections only while they write,
 // so idle connections hold none.
 var writeBufferPool = &sync.Pool{}
@@ -86,6 +91,7 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 		Subprotocols:      opts.Subprotocols,
 		Jar:               opts.Jar,
 		WriteBufferPool:   writeBufferPool,
+		WriteBufferSize:   writeBufferSize,
 	}
 
 	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
