@@ -64,32 +64,57 @@ func (mi *moduleInstance) socketPrototype() *sobek.Object {
 	mi.sockets = make(map[sobek.Value]*socket, 1)
 	mi.proto = rt.NewObject()
 	for i := range socketMethods {
-		m := &socketMethods[i]
-		closed := rt.ToValue(func(sobek.FunctionCall) sobek.Value {
-			common.Throw(rt, m.closedError())
-			return nil
-		})
-		unbound := rt.ToValue(func(fc sobek.FunctionCall) sobek.Value {
-			s := mi.sockets[fc.This]
-			if s == nil {
-				mi.throwNotSocket(m, fc.This)
-			}
-			return mi.invoke(s, m, fc.Arguments)
-		})
 		getter := rt.ToValue(func(fc sobek.FunctionCall) sobek.Value {
 			if s := mi.sockets[fc.This]; s != nil {
 				return mi.bound(s, i)
 			}
 			if mi.isSocket(fc.This) {
-				return closed
+				return mi.standIn(closedStandIn, i)
 			}
-			return unbound
+			return mi.standIn(unboundStandIn, i)
 		})
-		if err := mi.proto.DefineAccessorProperty(m.name, getter, nil, sobek.FLAG_TRUE, sobek.FLAG_TRUE); err != nil {
+		if err := mi.proto.DefineAccessorProperty(socketMethods[i].name, getter, nil, sobek.FLAG_TRUE, sobek.FLAG_TRUE); err != nil {
 			common.Throw(rt, fmt.Errorf("building the Socket prototype: %w", err))
 		}
 	}
 	return mi.proto
+}
+
+// The kinds of stand-in a method getter returns when this is no open socket.
+const (
+	// closedStandIn is method i of a socket whose ws.connect has returned:
+	// calling it throws.
+	closedStandIn = iota
+	// unboundStandIn is method i read from something else (the prototype
+	// itself, say): it runs on the socket it is called on, if any.
+	unboundStandIn
+)
+
+// standIn returns the stand-in of kind for method i, making it on first use:
+// a VU that never reads a method off something other than an open socket
+// pays for none.
+func (mi *moduleInstance) standIn(kind, i int) sobek.Value {
+	fns := &mi.standIns[kind]
+	if *fns == nil {
+		*fns = make([]sobek.Value, len(socketMethods))
+	}
+	if fn := (*fns)[i]; fn != nil {
+		return fn
+	}
+	rt := mi.vu.Runtime()
+	m := &socketMethods[i]
+	fn := rt.ToValue(func(fc sobek.FunctionCall) sobek.Value {
+		if kind == closedStandIn {
+			common.Throw(rt, m.closedError())
+		}
+		s := mi.sockets[fc.This]
+		if s == nil {
+			mi.throwNotSocket(m, fc.This)
+		}
+		return mi.invoke(s, m, fc.Arguments)
+	})
+	(*fns)[i] = fn
+	return fn
 }
 
 // bound returns method i bound to s, making it on first use.

@@ -28,6 +28,9 @@ type moduleInstance struct {
 	exports *sobek.Object           // the default export, made by the first Exports
 	proto   *sobek.Object           // the prototype of Socket objects, made by the first connect
 	sockets map[sobek.Value]*socket // the open sockets, by their Socket object; made with proto
+	// stand-ins are what a method getter returns for something that is not
+	// an open socket, made on first use (see standIn).
+	standIns [2][]sobek.Value
 }
 
 var (
