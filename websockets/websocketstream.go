@@ -229,7 +229,7 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 		}
 		rest = copied
 	}
-	p, err := params.Parse(m.rt, m.vu.State(), rest, params.API{Name: what, Strict: true})
+	p, err := params.Parse(m.rt, m.vu.State(), rest, params.Rules{Name: what, Strict: true})
 	if err != nil {
 		return params.Params{}, fmt.Errorf("invalid options argument (protocols is allowed too): %w", err)
 	}
@@ -355,7 +355,7 @@ func (s *wsStream) takeDial() {
 		return
 	}
 	hs := res.hs
-	s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
+	s.session.HandshakeEnded(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
 		RemoteAddr: hs.RemoteAddr}, hs.Duration)
 	if res.err != nil {
 		msg := fmt.Sprintf("WebSocketStream: connecting to %s failed: %s", s.url, res.err)

@@ -186,7 +186,7 @@ func (s *wsStream) goAway() {
 	s.mu.Unlock()
 	if res != nil && s.conn == nil && !s.ended {
 		hs := res.hs
-		s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
+		s.session.HandshakeEnded(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
 			RemoteAddr: hs.RemoteAddr}, hs.Duration)
 		s.conn = res.conn
 	}

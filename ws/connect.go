@@ -40,7 +40,7 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		start = time.Now()
 	}
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
-	counts := sess.Handshook(metrics.Handshake{
+	counts := sess.HandshakeEnded(metrics.Handshake{
 		Status:      hs.Status,
 		Subprotocol: hs.Subprotocol,
 		RemoteAddr:  hs.RemoteAddr,

@@ -21,8 +21,8 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	socketAPI = params.API{Name: "ws.connect", Subprotocols: true}
-	classAPI  = params.API{Name: "WebSocket", Strict: true}
+	socketAPI = params.Rules{Name: "ws.connect", Subprotocols: true}
+	classAPI  = params.Rules{Name: "WebSocket", Strict: true}
 )
 
 func newState() *lib.State {
@@ -33,7 +33,7 @@ func newState() *lib.State {
 	}
 }
 
-func parse(t *testing.T, js string, api params.API) (params.Params, error) {
+func parse(t *testing.T, js string, api params.Rules) (params.Params, error) {
 	t.Helper()
 	rt := sobek.New()
 	rt.SetFieldNameMapper(common.FieldNameMapper{})
@@ -78,7 +78,7 @@ func TestEveryKey(t *testing.T) {
 
 func TestQueueLimits(t *testing.T) {
 	t.Parallel()
-	for _, api := range []params.API{socketAPI, classAPI} {
+	for _, api := range []params.Rules{socketAPI, classAPI} {
 		t.Run(api.Name, func(t *testing.T) {
 			t.Parallel()
 			p, err := parse(t, `{writeQueueBytes: 4194304, readQueueBytes: 65536, readQueueMessages: 16}`, api)
@@ -197,7 +197,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, api := range []params.API{socketAPI, classAPI} {
+		for _, api := range []params.Rules{socketAPI, classAPI} {
 			_, _ = params.Parse(rt, newState(), v, api)
 		}
 	})
