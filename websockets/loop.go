@@ -8,8 +8,8 @@ import (
 	"github.com/grafana/sobek"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
-	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // errAbandoned is the error event of a socket closed while connecting.
@@ -92,8 +92,7 @@ func (s *socket) live() bool { return !s.failed && s.ctx.Err() == nil }
 // and start another.
 func (s *socket) handshakeEnded(res *dialResult) error {
 	hs := res.hs
-	counts := s.session.HandshakeEnded(
-		metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol, RemoteAddr: hs.RemoteAddr}, hs.Duration)
+	counts := connmetrics.HandshakeEnded(s.session, hs)
 	if !counts {
 		s.finish()
 		if res.conn != nil {
@@ -157,9 +156,7 @@ func (s *socket) handle(ev *conn.Event) error {
 	case conn.Ping:
 		return s.emit(onPing, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPing], ev.Time), nil })
 	case conn.Pong:
-		if ev.Matched {
-			s.session.Ping(ev.RTT, ev.Time)
-		}
+		connmetrics.Received(s.session, ev)
 		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time), nil })
 	case conn.Error:
 		// The close event follows at once: the socket reads CLOSED from here
@@ -182,7 +179,7 @@ func (s *socket) message(ev *conn.Event) error {
 	if s.state != open || !s.live() {
 		return nil
 	}
-	s.session.MessagesReceived(1, ev.Time)
+	connmetrics.Received(s.session, ev)
 	return s.emit(onMessage, func() (*sobek.Object, error) {
 		data, err := s.messageValue(ev)
 		if err != nil {
