@@ -76,9 +76,12 @@ func TestHTTPURLsMapToWS(t *testing.T) {
 		"HTTPS://example.com:8443/":   "wss://example.com:8443/",
 		"wss://example.com/":          "wss://example.com/",
 	} {
-		got, err := parseURL(sobek.New().ToValue(raw))
-		require.NoError(t, err, raw)
-		assert.Equal(t, want, got, raw)
+		t.Run(raw, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseURL(sobek.New().ToValue(raw))
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
 	}
 	e := newEnv(t)
 	e.mustRun(`

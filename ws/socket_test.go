@@ -141,10 +141,12 @@ func TestSendBinaryRejectsOtherTypes(t *testing.T) {
 		{"function() {}", "expected ArrayBuffer as argument, received: function"},
 	}
 	for _, tc := range cases {
-		_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {
-			socket.on("open", function() { socket.sendBinary(%s); });
-		});`, tc.arg))
-		require.ErrorContains(t, err, tc.want, tc.arg)
+		t.Run(tc.arg, func(t *testing.T) { // not parallel: the cases share one VU
+			_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {
+				socket.on("open", function() { socket.sendBinary(%s); });
+			});`, tc.arg))
+			require.ErrorContains(t, err, tc.want)
+		})
 	}
 	assert.Zero(t, wstest.Sum(h.Collected(), "ws_msgs_sent"))
 }
@@ -233,14 +235,16 @@ func TestServerClose(t *testing.T) {
 	}
 	h := newHarness(t)
 	for _, tc := range cases {
-		got := h.runJSON(t, `
-			var log = [];
-			ws.connect(WS + "/close?`+tc.query+`", function(socket) {
-				socket.on("error", function(e) { log.push("error:" + e.error() + "|" + String(e)); });
-				socket.on("close", function(code, reason) { log.push("close:" + code + ":" + reason); });
-			});
-			JSON.stringify(log)`)
-		assert.JSONEq(t, tc.want, got, tc.query)
+		t.Run(tc.query, func(t *testing.T) { // not parallel: the cases share one VU
+			got := h.runJSON(t, `
+				var log = [];
+				ws.connect(WS + "/close?`+tc.query+`", function(socket) {
+					socket.on("error", function(e) { log.push("error:" + e.error() + "|" + String(e)); });
+					socket.on("close", function(code, reason) { log.push("close:" + code + ":" + reason); });
+				});
+				JSON.stringify(log)`)
+			assert.JSONEq(t, tc.want, got)
+		})
 	}
 	requireSession(t, h.Collected(), len(cases))
 }

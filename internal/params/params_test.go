@@ -45,11 +45,14 @@ func parse(t *testing.T, js string, api params.Rules) (params.Params, error) {
 func TestDefaultsComeFromTheVU(t *testing.T) {
 	t.Parallel()
 	for _, js := range []string{"undefined", "null", "{}"} {
-		p, err := parse(t, js, classAPI)
-		require.NoError(t, err, js)
-		assert.Equal(t, "k6-test", p.Options.Header.Get("User-Agent"))
-		assert.Equal(t, "default", p.Tags.Tags.Map()["scenario"])
-		assert.Zero(t, p.Options.HandshakeTimeout)
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			p, err := parse(t, js, classAPI)
+			require.NoError(t, err)
+			assert.Equal(t, "k6-test", p.Options.Header.Get("User-Agent"))
+			assert.Equal(t, "default", p.Tags.Tags.Map()["scenario"])
+			assert.Zero(t, p.Options.HandshakeTimeout)
+		})
 	}
 }
 
@@ -156,10 +159,13 @@ func TestBadValuesNameTheKeyAndWhatIsAllowed(t *testing.T) {
 		`{handshakeTimeout: function(){}}`: "got function",
 	}
 	for js, want := range cases {
-		_, err := parse(t, js, socketAPI)
-		require.Error(t, err, js)
-		assert.Contains(t, err.Error(), "ws.connect: ", js)
-		assert.Contains(t, err.Error(), want, js)
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(t, js, socketAPI)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ws.connect: ")
+			assert.Contains(t, err.Error(), want)
+		})
 	}
 }
 
