@@ -15,12 +15,11 @@ const hex = (buf) => Array.from(new Uint8Array(buf)).map((b) => b.toString(16).p
 const contents = async (blob) => hex(await blob.arrayBuffer());
 `
 
-func runBlob(t *testing.T, code string) *env {
+func runBlob(t *testing.T, code string) {
 	t.Helper()
 	e := newEnv(t)
 	e.mustRun(blobPrelude + "(async () => {" + code + "})().then(() => { globalThis.done = true; });")
 	require.Equal(t, true, e.get("done"), "the script ran to its end")
-	return e
 }
 
 func TestBlobFromParts(t *testing.T) {
