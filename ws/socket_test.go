@@ -293,7 +293,10 @@ func TestCloseRejectsBadArguments(t *testing.T) {
 	require.NoError(t, jsonUnmarshal(got, &errs))
 	require.Len(t, errs, 6)
 	for i, want := range []string{"got 999", "got 1005", "got 1006", "got 5000", "got nope"} {
-		assert.Contains(t, errs[i], "socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, "+want)
+		t.Run(want, func(t *testing.T) {
+			t.Parallel()
+			assert.Contains(t, errs[i], "socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, "+want)
+		})
 	}
 	assert.Contains(t, errs[5], "socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes")
 }
