@@ -10,7 +10,7 @@
 //
 // Every session gives one sample each of ws_sessions, ws_connecting and
 // ws_session_duration, or none. It counts when its opening handshake ended,
-// successful or not, while the VU's context had not: Handshook then emits
+// successful or not, while the VU's context had not: HandshakeEnded then emits
 // ws_sessions and ws_connecting, and End emits ws_session_duration, even once
 // the test is over. A handshake cut off by the end of the test, or a connect
 // attempted after it, is an interruption, not a session: it emits nothing.
@@ -97,16 +97,13 @@ func NewSession(
 	}
 }
 
-// Tags returns the session's tags and metadata as they stand.
-func (s *Session) Tags() k6metrics.TagsAndMeta { return s.tags }
-
-// Handshook records the end of the opening handshake, successful or not, and
+// HandshakeEnded records the end of the opening handshake, successful or not, and
 // reports whether the session counts. When the VU's context has not ended
 // (see vuctx.Ended), it completes the session's tags and emits ws_sessions
 // and ws_connecting. Otherwise the handshake was cut off by the end of the
 // test, or began after it: it returns false, and the session emits nothing,
 // End included. Calls after the first emit nothing.
-func (s *Session) Handshook(h Handshake, connecting time.Duration) bool {
+func (s *Session) HandshakeEnded(h Handshake, connecting time.Duration) bool {
 	if s.phase != handshaking {
 		return s.phase == counted
 	}
@@ -158,7 +155,7 @@ func (s *Session) Ping(rtt time.Duration, at time.Time) {
 }
 
 // End flushes what is pending and emits ws_session_duration, if the session
-// counts (see Handshook). It also does so when the VU's context is already
+// counts (see HandshakeEnded). It also does so when the VU's context is already
 // over, so that sessions cut by the end of the test are measured too. Calls
 // after the first do nothing.
 func (s *Session) End(now time.Time) {

@@ -47,12 +47,12 @@ func (f fixture) containers() []k6metrics.SampleContainer {
 	}
 }
 
-func TestHandshookEmitsSessionsAndConnectingWithHandshakeTags(t *testing.T) {
+func TestHandshakeEndedEmitsSessionsAndConnectingWithHandshakeTags(t *testing.T) {
 	t.Parallel()
 	f := newFixture(k6metrics.TagStatus, k6metrics.TagSubproto, k6metrics.TagIP)
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
-	s.Handshook(metrics.Handshake{
+	s.HandshakeEnded(metrics.Handshake{
 		Status: 101, Subprotocol: "chat",
 		RemoteAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80},
 	}, 25*time.Millisecond)
@@ -76,7 +76,7 @@ func TestFailedHandshakeWithoutConnectionHasNoIPOrStatus(t *testing.T) {
 	t.Parallel()
 	f := newFixture(k6metrics.TagStatus, k6metrics.TagIP)
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, time.Now())
-	s.Handshook(metrics.Handshake{}, time.Millisecond)
+	s.HandshakeEnded(metrics.Handshake{}, time.Millisecond)
 	samples := f.containers()[0].GetSamples()
 	_, hasStatus := samples[0].Tags.Get("status")
 	assert.False(t, hasStatus)
@@ -88,7 +88,7 @@ func TestCountersAreCoalescedUntilTheFlushInterval(t *testing.T) {
 	f := newFixture()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
-	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
+	require.True(t, s.HandshakeEnded(metrics.Handshake{Status: 101}, time.Millisecond))
 	require.Len(t, f.containers(), 1, "ws_sessions and ws_connecting")
 	for i := range 100 {
 		s.MessageSent(start.Add(time.Duration(i) * time.Millisecond))
@@ -111,7 +111,7 @@ func TestEndFlushesAndEmitsDurationOnce(t *testing.T) {
 	f := newFixture()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
-	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
+	require.True(t, s.HandshakeEnded(metrics.Handshake{Status: 101}, time.Millisecond))
 	s.MessageSent(start)
 	s.Ping(3*time.Millisecond, start)
 	s.End(start.Add(2 * time.Second))
@@ -134,7 +134,7 @@ func TestEndIsEmittedAfterTheContextIsOver(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	start := time.Now()
 	s := metrics.NewSession(ctx, f.sink, f.builtin, f.system, f.tags, start)
-	require.True(t, s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond))
+	require.True(t, s.HandshakeEnded(metrics.Handshake{Status: 101}, time.Millisecond))
 	require.Len(t, f.containers(), 1, "ws_sessions and ws_connecting")
 	cancel()
 	s.MessageSent(start.Add(2 * metrics.FlushInterval))
@@ -149,9 +149,8 @@ func TestNilSinkIsIgnored(t *testing.T) {
 	t.Parallel()
 	f := newFixture()
 	s := metrics.NewSession(context.Background(), nil, f.builtin, f.system, f.tags, time.Now())
-	assert.True(t, s.Handshook(metrics.Handshake{Status: 101}, 0))
+	assert.True(t, s.HandshakeEnded(metrics.Handshake{Status: 101}, 0))
 	s.End(time.Now())
-	assert.Equal(t, "ws://x/", s.Tags().Tags.Map()["url"])
 }
 
 // BenchmarkMessagesReceived measures what counting one received message
@@ -166,7 +165,7 @@ func BenchmarkMessagesReceived(b *testing.B) {
 	}()
 	start := time.Now()
 	s := metrics.NewSession(context.Background(), f.sink, f.builtin, f.system, f.tags, start)
-	s.Handshook(metrics.Handshake{Status: 101}, time.Millisecond)
+	s.HandshakeEnded(metrics.Handshake{Status: 101}, time.Millisecond)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

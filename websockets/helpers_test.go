@@ -18,7 +18,10 @@ import (
 const runTimeout = time.Minute
 
 // prelude gives the scripts assertions that throw, which ends the run with
-// an error the test reports.
+// an error the test reports. The package's tests assert in the script what
+// the script sees (values, errors, state at a given moment) and in Go what
+// the whole run left behind: what the script recorded in its globals once
+// the event loop drained, and the metrics.
 const prelude = `
 function assert(cond, what) { if (!cond) { throw new Error("assertion failed: " + what); } }
 function eq(got, want, what) {

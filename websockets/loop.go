@@ -8,8 +8,8 @@ import (
 	"github.com/grafana/sobek"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
-	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // errAbandoned is the error event of a socket closed while connecting.
@@ -70,7 +70,7 @@ func (s *socket) step() error {
 		if res == nil {
 			return nil // the connection's reader woke us before the dial returned
 		}
-		err = s.handshook(res)
+		err = s.handshakeEnded(res)
 		if s.finished {
 			return err
 		}
@@ -85,15 +85,14 @@ func (s *socket) step() error {
 // context is not over.
 func (s *socket) live() bool { return !s.failed && s.ctx.Err() == nil }
 
-// handshook handles the end of the opening handshake. A handshake that
+// handshakeEnded handles the end of the opening handshake. A handshake that
 // ended after the VU's context did is an interruption: no listener runs and
-// no metric counts it (see metrics.Session.Handshook), and it returns once
+// no metric counts it (see metrics.Session.HandshakeEnded), and it returns once
 // the context is done, so that k6 does not count the iteration as complete
 // and start another.
-func (s *socket) handshook(res *dialResult) error {
+func (s *socket) handshakeEnded(res *dialResult) error {
 	hs := res.hs
-	counts := s.session.Handshook(
-		metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol, RemoteAddr: hs.RemoteAddr}, hs.Duration)
+	counts := connmetrics.HandshakeEnded(s.session, hs)
 	if !counts {
 		s.finish()
 		if res.conn != nil {
@@ -157,9 +156,7 @@ func (s *socket) handle(ev *conn.Event) error {
 	case conn.Ping:
 		return s.emit(onPing, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPing], ev.Time), nil })
 	case conn.Pong:
-		if ev.Matched {
-			s.session.Ping(ev.RTT, ev.Time)
-		}
+		connmetrics.Received(s.session, ev)
 		return s.emit(onPong, func() (*sobek.Object, error) { return s.events.Event(eventNames[onPong], ev.Time), nil })
 	case conn.Error:
 		// The close event follows at once: the socket reads CLOSED from here
@@ -170,7 +167,7 @@ func (s *socket) handle(ev *conn.Event) error {
 		}
 		return s.emitError(ev.Err.Error(), ev.Time)
 	case conn.Close:
-		return s.closed(ev)
+		return s.handleClose(ev)
 	default:
 		return nil
 	}
@@ -182,7 +179,7 @@ func (s *socket) message(ev *conn.Event) error {
 	if s.state != open || !s.live() {
 		return nil
 	}
-	s.session.MessagesReceived(1, ev.Time)
+	connmetrics.Received(s.session, ev)
 	return s.emit(onMessage, func() (*sobek.Object, error) {
 		data, err := s.messageValue(ev)
 		if err != nil {
@@ -204,10 +201,10 @@ func (s *socket) messageValue(ev *conn.Event) (sobek.Value, error) {
 	}
 }
 
-// closed handles the connection's last event. The connection queues it
+// handleClose handles the connection's last event. The connection queues it
 // just before its last goroutine returns: waiting for that is immediate, and
 // no goroutine of the socket outlives its close event.
-func (s *socket) closed(ev *conn.Event) error {
+func (s *socket) handleClose(ev *conn.Event) error {
 	<-s.conn.Done()
 	s.finish()
 	s.session.End(time.Now())

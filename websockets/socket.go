@@ -135,7 +135,7 @@ func parseArguments(rt *sobek.Runtime, state *lib.State, call sobek.ConstructorC
 	if err != nil {
 		return "", params.Params{}, jsval.Errorf(jsval.SyntaxError, "invalid protocols argument: %w", err)
 	}
-	p, err := params.Parse(rt, state, call.Argument(2), params.API{Name: "WebSocket", Strict: true})
+	p, err := params.Parse(rt, state, call.Argument(2), params.Rules{Name: "WebSocket", Strict: true})
 	if err != nil {
 		return "", params.Params{}, jsval.Errorf(jsval.TypeError, "invalid params argument: %w", err)
 	}

@@ -29,44 +29,47 @@ func (e *env) holdUntilGone() func(sobek.Value) {
 
 func TestErrorsHaveTheirStandardName(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.mustRun(`
-	const ws = new WebSocket(WS_URL + "/echo");
-	const cases = [
-		["url scheme", () => new WebSocket("ftp://127.0.0.1/"), "SyntaxError"],
-		["url fragment", () => new WebSocket(WS_URL + "/echo#x"), "SyntaxError"],
-		["url malformed", () => new WebSocket("ws://[::1"), "SyntaxError"],
-		["url missing", () => new WebSocket(), "TypeError"],
-		["protocols", () => new WebSocket(WS_URL + "/echo", ["a", "a"]), "SyntaxError"],
-		["params", () => new WebSocket(WS_URL + "/echo", null, {nope: 1}), "TypeError"],
-		["without new", () => WebSocket.call({}, WS_URL + "/echo"), "TypeError"],
-		["send while connecting", () => ws.send("x"), "InvalidStateError"],
-		["ping while connecting", () => ws.ping(), "InvalidStateError"],
-		["send of a number", () => ws.send(42), "TypeError"],
-		["close code", () => ws.close(1001), "InvalidAccessError"],
-		["close reason", () => ws.close(1000, "x".repeat(124)), "SyntaxError"],
-		["not a WebSocket", () => WebSocket.prototype.send.call({}, "x"), "TypeError"],
-		["on handler", () => { ws.onopen = 3; }, "TypeError"],
-		["listener", () => ws.addEventListener("open", 3), "TypeError"],
-		["Blob without new", () => Blob.call({}, []), "TypeError"],
-		["Blob parts", () => new Blob(3), "TypeError"],
-		["Blob options", () => new Blob([], "x"), "TypeError"],
-		["Blob endings", () => new Blob([], {endings: "x"}), "TypeError"],
-		["not a Blob", () => Blob.prototype.slice.call({}), "TypeError"],
-		["stream locked", () => { const s = new Blob([]).stream(); s.getReader(); s.getReader(); }, "TypeError"],
-	];
-	for (const [what, fn, name] of cases) {
-		let caught = null;
-		try { fn(); } catch (e) { caught = e; }
-		assert(caught !== null, what + ": did not throw");
-		eq(caught.name, name, what + ": name");
-		assert(caught instanceof Error, what + ": instanceof Error");
-		assert(caught.message.length > 0 && caught.message.indexOf(name + ":") !== 0,
-			what + ": the message says what was wrong, without the name: " + caught.message);
-		eq(String(caught), name + ": " + caught.message, what + ": toString");
+	for _, tc := range []struct{ what, fn, name string }{
+		{"url scheme", `() => new WebSocket("ftp://127.0.0.1/")`, "SyntaxError"},
+		{"url fragment", `() => new WebSocket(WS_URL + "/echo#x")`, "SyntaxError"},
+		{"url malformed", `() => new WebSocket("ws://[::1")`, "SyntaxError"},
+		{"url missing", `() => new WebSocket()`, "TypeError"},
+		{"protocols", `() => new WebSocket(WS_URL + "/echo", ["a", "a"])`, "SyntaxError"},
+		{"params", `() => new WebSocket(WS_URL + "/echo", null, {nope: 1})`, "TypeError"},
+		{"without new", `() => WebSocket.call({}, WS_URL + "/echo")`, "TypeError"},
+		{"send while connecting", `() => ws.send("x")`, "InvalidStateError"},
+		{"ping while connecting", `() => ws.ping()`, "InvalidStateError"},
+		{"send of a number", `() => ws.send(42)`, "TypeError"},
+		{"close code", `() => ws.close(1001)`, "InvalidAccessError"},
+		{"close reason", `() => ws.close(1000, "x".repeat(124))`, "SyntaxError"},
+		{"not a WebSocket", `() => WebSocket.prototype.send.call({}, "x")`, "TypeError"},
+		{"on handler", `() => { ws.onopen = 3; }`, "TypeError"},
+		{"listener", `() => ws.addEventListener("open", 3)`, "TypeError"},
+		{"Blob without new", `() => Blob.call({}, [])`, "TypeError"},
+		{"Blob parts", `() => new Blob(3)`, "TypeError"},
+		{"Blob options", `() => new Blob([], "x")`, "TypeError"},
+		{"Blob endings", `() => new Blob([], {endings: "x"})`, "TypeError"},
+		{"not a Blob", `() => Blob.prototype.slice.call({})`, "TypeError"},
+		{"stream locked", `() => { const s = new Blob([]).stream(); s.getReader(); s.getReader(); }`, "TypeError"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.mustRun(`
+			const ws = new WebSocket(WS_URL + "/echo");
+			const name = "` + tc.name + `";
+			let caught = null;
+			try { (` + tc.fn + `)(); } catch (e) { caught = e; }
+			ws.close();
+			assert(caught !== null, "did not throw");
+			eq(caught.name, name, "name");
+			assert(caught instanceof Error, "instanceof Error");
+			assert(caught.message.length > 0 && caught.message.indexOf(name + ":") !== 0,
+				"the message says what was wrong, without the name: " + caught.message);
+			eq(String(caught), name + ": " + caught.message, "toString");
+			`)
+		})
 	}
-	ws.close();
-	`)
 }
 
 func TestHTTPURLsMapToWS(t *testing.T) {
@@ -76,9 +79,12 @@ func TestHTTPURLsMapToWS(t *testing.T) {
 		"HTTPS://example.com:8443/":   "wss://example.com:8443/",
 		"wss://example.com/":          "wss://example.com/",
 	} {
-		got, err := parseURL(sobek.New().ToValue(raw))
-		require.NoError(t, err, raw)
-		assert.Equal(t, want, got, raw)
+		t.Run(raw, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseURL(sobek.New().ToValue(raw))
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
 	}
 	e := newEnv(t)
 	e.mustRun(`

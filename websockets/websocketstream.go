@@ -13,6 +13,7 @@ import (
 	"go.k6.io/k6/js/common"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/metrics"
@@ -229,7 +230,7 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 		}
 		rest = copied
 	}
-	p, err := params.Parse(m.rt, m.vu.State(), rest, params.API{Name: what, Strict: true})
+	p, err := params.Parse(m.rt, m.vu.State(), rest, params.Rules{Name: what, Strict: true})
 	if err != nil {
 		return params.Params{}, fmt.Errorf("invalid options argument (protocols is allowed too): %w", err)
 	}
@@ -355,8 +356,7 @@ func (s *wsStream) takeDial() {
 		return
 	}
 	hs := res.hs
-	s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
-		RemoteAddr: hs.RemoteAddr}, hs.Duration)
+	connmetrics.HandshakeEnded(s.session, hs)
 	if res.err != nil {
 		msg := fmt.Sprintf("WebSocketStream: connecting to %s failed: %s", s.url, res.err)
 		if s.abandoned {
@@ -408,7 +408,7 @@ func (s *wsStream) deliver() {
 			s.next++
 			read := s.reads[0]
 			s.reads = s.reads[1:]
-			s.session.MessagesReceived(1, ev.Time)
+			connmetrics.Received(s.session, &ev)
 			read.settle(s.m.readResult(s.messageValue(&ev), false), false)
 		}
 		if s.ended || (s.next < len(s.msgs) && s.state != streamClosing) {
@@ -455,9 +455,7 @@ func (s *wsStream) refill() bool {
 				s.msgs = append(s.msgs, ev)
 			}
 		case conn.Pong:
-			if ev.Matched {
-				s.session.Ping(ev.RTT, ev.Time)
-			}
+			connmetrics.Received(s.session, &ev)
 		case conn.Error:
 			s.fault = ev.Err
 		case conn.Close:

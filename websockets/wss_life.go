@@ -10,7 +10,7 @@ import (
 	"go.k6.io/k6/js/modules"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
-	"github.com/loadkit/xk6-ws/metrics"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 )
 
 // k6's global event types, from go.k6.io/k6/internal/event: k6 hands
@@ -185,9 +185,7 @@ func (s *wsStream) goAway() {
 	s.dialed = nil
 	s.mu.Unlock()
 	if res != nil && s.conn == nil && !s.ended {
-		hs := res.hs
-		s.session.Handshook(metrics.Handshake{Status: hs.Status, Subprotocol: hs.Subprotocol,
-			RemoteAddr: hs.RemoteAddr}, hs.Duration)
+		connmetrics.HandshakeEnded(s.session, res.hs)
 		s.conn = res.conn
 	}
 	if s.conn != nil {

@@ -10,6 +10,7 @@ import (
 	k6metrics "go.k6.io/k6/metrics"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
 	"github.com/loadkit/xk6-ws/metrics"
@@ -40,11 +41,7 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		start = time.Now()
 	}
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
-	counts := sess.Handshook(metrics.Handshake{
-		Status:      hs.Status,
-		Subprotocol: hs.Subprotocol,
-		RemoteAddr:  hs.RemoteAddr,
-	}, hs.Duration)
+	counts := connmetrics.HandshakeEnded(sess, hs)
 	defer func() { sess.End(time.Now()) }()
 
 	if !counts {

@@ -50,8 +50,10 @@ func TestConnectArgumentErrors(t *testing.T) {
 			"params.subprotocols[0] must be a string, got number 1"},
 	}
 	for _, tc := range cases {
-		_, err := h.Run(tc.call)
-		require.ErrorContains(t, err, tc.want, tc.name)
+		t.Run(tc.name, func(t *testing.T) { // not parallel: the cases share one VU
+			_, err := h.Run(tc.call)
+			require.ErrorContains(t, err, tc.want)
+		})
 	}
 	assert.Empty(t, wstest.Of(h.Collected(), "ws_sessions"), "a call with bad arguments must not dial")
 }

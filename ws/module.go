@@ -39,7 +39,7 @@ var (
 )
 
 // New returns the k6/ws module.
-func New() modules.Module {
+func New() *RootModule {
 	return &RootModule{}
 }
 
@@ -81,7 +81,7 @@ func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := params.Parse(rt, state, ca.params, params.API{Name: "ws.connect", Subprotocols: true})
+	p, err := params.Parse(rt, state, ca.params, params.Rules{Name: "ws.connect", Subprotocols: true})
 	if err != nil {
 		return nil, err
 	}

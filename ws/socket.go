@@ -10,6 +10,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -155,7 +156,7 @@ func (s *socket) handle(ev *conn.Event) error {
 		}
 		err := s.deliverMessage(ev)
 		if !errors.Is(err, errInterrupted) {
-			s.sess.MessagesReceived(1, ev.Time)
+			connmetrics.Received(s.sess, ev)
 		}
 		return err
 	case conn.Ping:
@@ -164,9 +165,7 @@ func (s *socket) handle(ev *conn.Event) error {
 		}
 		return s.emit(events.Ping)
 	case conn.Pong:
-		if ev.Matched {
-			s.sess.Ping(ev.RTT, ev.Time)
-		}
+		connmetrics.Received(s.sess, ev)
 		if s.closing {
 			return nil
 		}

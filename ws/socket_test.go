@@ -141,10 +141,12 @@ func TestSendBinaryRejectsOtherTypes(t *testing.T) {
 		{"function() {}", "expected ArrayBuffer as argument, received: function"},
 	}
 	for _, tc := range cases {
-		_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {
-			socket.on("open", function() { socket.sendBinary(%s); });
-		});`, tc.arg))
-		require.ErrorContains(t, err, tc.want, tc.arg)
+		t.Run(tc.arg, func(t *testing.T) { // not parallel: the cases share one VU
+			_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {
+				socket.on("open", function() { socket.sendBinary(%s); });
+			});`, tc.arg))
+			require.ErrorContains(t, err, tc.want)
+		})
 	}
 	assert.Zero(t, wstest.Sum(h.Collected(), "ws_msgs_sent"))
 }
@@ -233,14 +235,16 @@ func TestServerClose(t *testing.T) {
 	}
 	h := newHarness(t)
 	for _, tc := range cases {
-		got := h.runJSON(t, `
-			var log = [];
-			ws.connect(WS + "/close?`+tc.query+`", function(socket) {
-				socket.on("error", function(e) { log.push("error:" + e.error() + "|" + String(e)); });
-				socket.on("close", function(code, reason) { log.push("close:" + code + ":" + reason); });
-			});
-			JSON.stringify(log)`)
-		assert.JSONEq(t, tc.want, got, tc.query)
+		t.Run(tc.query, func(t *testing.T) { // not parallel: the cases share one VU
+			got := h.runJSON(t, `
+				var log = [];
+				ws.connect(WS + "/close?`+tc.query+`", function(socket) {
+					socket.on("error", function(e) { log.push("error:" + e.error() + "|" + String(e)); });
+					socket.on("close", function(code, reason) { log.push("close:" + code + ":" + reason); });
+				});
+				JSON.stringify(log)`)
+			assert.JSONEq(t, tc.want, got)
+		})
 	}
 	requireSession(t, h.Collected(), len(cases))
 }
@@ -289,7 +293,10 @@ func TestCloseRejectsBadArguments(t *testing.T) {
 	require.NoError(t, jsonUnmarshal(got, &errs))
 	require.Len(t, errs, 6)
 	for i, want := range []string{"got 999", "got 1005", "got 1006", "got 5000", "got nope"} {
-		assert.Contains(t, errs[i], "socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, "+want)
+		t.Run(want, func(t *testing.T) {
+			t.Parallel()
+			assert.Contains(t, errs[i], "socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, "+want)
+		})
 	}
 	assert.Contains(t, errs[5], "socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes")
 }

@@ -71,8 +71,10 @@ func TestTimerArgumentErrors(t *testing.T) {
 		{`socket.setInterval(null, 10)`, "socket.setInterval: the first argument must be a function, got null"},
 	}
 	for _, tc := range cases {
-		_, err := h.Run(`ws.connect(WS + "/echo", function(socket) { ` + tc.call + `; });`)
-		require.ErrorContains(t, err, tc.want, tc.call)
+		t.Run(tc.call, func(t *testing.T) { // not parallel: the cases share one VU
+			_, err := h.Run(`ws.connect(WS + "/echo", function(socket) { ` + tc.call + `; });`)
+			require.ErrorContains(t, err, tc.want)
+		})
 	}
 }
 

@@ -19,6 +19,11 @@ const (
 	CloseMessageTooBig  StatusCode = 1009
 )
 
+// MaxCloseReason is the longest reason a close frame can carry, in bytes:
+// RFC 6455 section 5.5 bounds a control frame's payload to 125 bytes, and
+// the close code takes 2 of them.
+const MaxCloseReason = 123
+
 // names of the codes of RFC 6455 section 7.4.1 and of the IANA registry
 // that a close error spells out.
 var codeNames = map[StatusCode]string{

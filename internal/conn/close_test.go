@@ -20,7 +20,10 @@ func TestCloseErrorSpellsTheCodeOut(t *testing.T) {
 		{conn.CloseError{Code: 1011, Reason: "oops"}, "websocket: close 1011 (internal server error): oops"},
 		{conn.CloseError{Code: 4001, Reason: "bye"}, "websocket: close 4001: bye"},
 	} {
-		assert.Equal(t, tc.want, tc.err.Error())
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, tc.err.Error())
+		})
 	}
 }
 

@@ -135,9 +135,6 @@ func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()
 	return c
 }
 
-// Subprotocol returns the subprotocol the server selected, or "".
-func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
-
 // Done is closed once the connection is gone, its Close event is queued and
 // all of its goroutines have returned.
 func (c *Conn) Done() <-chan struct{} { return c.done }

@@ -21,8 +21,9 @@ import (
 	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
-// API says which API's rules apply.
-type API struct {
+// Rules are the rules of the API that parses the params: how errors name it
+// and which keys it accepts.
+type Rules struct {
 	// Name is how errors name the call, e.g. "ws.connect" or "WebSocket".
 	Name string
 	// Strict rejects unknown keys, as the WebSocket class of k6 does; the
@@ -48,9 +49,9 @@ var keys = []string{
 	"writeQueueBytes", "readQueueBytes", "readQueueMessages",
 }
 
-// Parse reads v (undefined, null or an object) under api's rules. The
+// Parse reads v (undefined, null or an object) under rules. The
 // defaults come from state: its tags, its cookie jar and its User-Agent.
-func Parse(rt *sobek.Runtime, state *lib.State, v sobek.Value, api API) (Params, error) {
+func Parse(rt *sobek.Runtime, state *lib.State, v sobek.Value, rules Rules) (Params, error) {
 	p := Params{
 		Options: conn.Options{Header: make(http.Header)},
 		Tags:    state.Tags.GetCurrentValues(),
@@ -66,17 +67,17 @@ func Parse(rt *sobek.Runtime, state *lib.State, v sobek.Value, api API) (Params,
 	}
 	obj, ok := v.(*sobek.Object)
 	if !ok || jsval.IsArray(rt, obj) {
-		return p, fmt.Errorf("%s: params must be an object, got %s", api.Name, jsval.Describe(v))
+		return p, fmt.Errorf("%s: params must be an object, got %s", rules.Name, jsval.Describe(v))
 	}
 	for _, key := range obj.Keys() {
-		if err := p.set(rt, api, key, obj.Get(key)); err != nil {
-			return p, fmt.Errorf("%s: %w", api.Name, err)
+		if err := p.set(rt, rules, key, obj.Get(key)); err != nil {
+			return p, fmt.Errorf("%s: %w", rules.Name, err)
 		}
 	}
 	return p, nil
 }
 
-func (p *Params) set(rt *sobek.Runtime, api API, key string, v sobek.Value) error {
+func (p *Params) set(rt *sobek.Runtime, rules Rules, key string, v sobek.Value) error {
 	var err error
 	switch key {
 	case "headers":
@@ -93,8 +94,8 @@ func (p *Params) set(rt *sobek.Runtime, api API, key string, v sobek.Value) erro
 	case "compression":
 		p.Options.Compression, err = compression(v)
 	case "subprotocols":
-		if !api.Subprotocols {
-			return unknownKey(api, key)
+		if !rules.Subprotocols {
+			return unknownKey(rules, key)
 		}
 		p.Options.Subprotocols, err = Subprotocols(rt, v, "params.subprotocols")
 	case "handshakeTimeout":
@@ -110,18 +111,18 @@ func (p *Params) set(rt *sobek.Runtime, api API, key string, v sobek.Value) erro
 	case "readQueueMessages":
 		p.Options.QueueMessages, err = intCount(v, "params.readQueueMessages", "messages")
 	default:
-		return unknownKey(api, key)
+		return unknownKey(rules, key)
 	}
 	return err
 }
 
-func unknownKey(api API, key string) error {
-	if !api.Strict {
+func unknownKey(rules Rules, key string) error {
+	if !rules.Strict {
 		return nil
 	}
 	allowed := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k != "subprotocols" || api.Subprotocols {
+		if k != "subprotocols" || rules.Subprotocols {
 			allowed = append(allowed, k)
 		}
 	}

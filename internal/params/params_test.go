@@ -21,8 +21,8 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	socketAPI = params.API{Name: "ws.connect", Subprotocols: true}
-	classAPI  = params.API{Name: "WebSocket", Strict: true}
+	socketAPI = params.Rules{Name: "ws.connect", Subprotocols: true}
+	classAPI  = params.Rules{Name: "WebSocket", Strict: true}
 )
 
 func newState() *lib.State {
@@ -33,7 +33,7 @@ func newState() *lib.State {
 	}
 }
 
-func parse(t *testing.T, js string, api params.API) (params.Params, error) {
+func parse(t *testing.T, js string, api params.Rules) (params.Params, error) {
 	t.Helper()
 	rt := sobek.New()
 	rt.SetFieldNameMapper(common.FieldNameMapper{})
@@ -45,11 +45,14 @@ func parse(t *testing.T, js string, api params.API) (params.Params, error) {
 func TestDefaultsComeFromTheVU(t *testing.T) {
 	t.Parallel()
 	for _, js := range []string{"undefined", "null", "{}"} {
-		p, err := parse(t, js, classAPI)
-		require.NoError(t, err, js)
-		assert.Equal(t, "k6-test", p.Options.Header.Get("User-Agent"))
-		assert.Equal(t, "default", p.Tags.Tags.Map()["scenario"])
-		assert.Zero(t, p.Options.HandshakeTimeout)
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			p, err := parse(t, js, classAPI)
+			require.NoError(t, err)
+			assert.Equal(t, "k6-test", p.Options.Header.Get("User-Agent"))
+			assert.Equal(t, "default", p.Tags.Tags.Map()["scenario"])
+			assert.Zero(t, p.Options.HandshakeTimeout)
+		})
 	}
 }
 
@@ -78,7 +81,7 @@ func TestEveryKey(t *testing.T) {
 
 func TestQueueLimits(t *testing.T) {
 	t.Parallel()
-	for _, api := range []params.API{socketAPI, classAPI} {
+	for _, api := range []params.Rules{socketAPI, classAPI} {
 		t.Run(api.Name, func(t *testing.T) {
 			t.Parallel()
 			p, err := parse(t, `{writeQueueBytes: 4194304, readQueueBytes: 65536, readQueueMessages: 16}`, api)
@@ -156,10 +159,13 @@ func TestBadValuesNameTheKeyAndWhatIsAllowed(t *testing.T) {
 		`{handshakeTimeout: function(){}}`: "got function",
 	}
 	for js, want := range cases {
-		_, err := parse(t, js, socketAPI)
-		require.Error(t, err, js)
-		assert.Contains(t, err.Error(), "ws.connect: ", js)
-		assert.Contains(t, err.Error(), want, js)
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(t, js, socketAPI)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ws.connect: ")
+			assert.Contains(t, err.Error(), want)
+		})
 	}
 }
 
@@ -197,7 +203,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, api := range []params.API{socketAPI, classAPI} {
+		for _, api := range []params.Rules{socketAPI, classAPI} {
 			_, _ = params.Parse(rt, newState(), v, api)
 		}
 	})
