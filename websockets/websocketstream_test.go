@@ -154,20 +154,24 @@ func TestStreamDoesNotKeepTheIterationAlive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	base := e.vu.VU.CtxField
-	// The server closes after one echo, while no iteration runs: the close
-	// waits in the queue and settles closed at the next call.
+	// The server echoes two messages, then closes. The first iteration
+	// sends one and ends without waiting: nothing holds it, and the echo
+	// waits in the queue for the next iteration, which sends the second.
 	require.NoError(t, e.iterate(base, `(async () => {
-		globalThis.wss = new WebSocketStream(WS_URL + "/close?code=4001&reason=bye&after=1");
+		globalThis.wss = new WebSocketStream(WS_URL + "/close?code=4001&reason=bye&after=2");
 		const { writable, readable } = await wss.opened;
 		globalThis.reader = readable.getReader();
-		await writable.getWriter().write("one");
+		globalThis.writer = writable.getWriter();
+		await writer.write("one");
 		globalThis.settled = false;
 		wss.closed.then(() => { settled = true; });
 	})()`))
 	assert.Equal(t, 0, e.registered())
-	assert.Equal(t, false, e.get("settled"), "closed does not settle without a call into the stream")
+	assert.Equal(t, false, e.get("settled"), "the server has not closed yet")
 	require.NoError(t, e.iterate(base, `(async () => {
-		eq((await reader.read()).value, "one", "echo");
+		await writer.write("two");
+		eq((await reader.read()).value, "one", "the echo that waited between the iterations");
+		eq((await reader.read()).value, "two", "echo");
 		eq((await reader.read()).done, true, "done");
 		const { closeCode, reason } = await wss.closed;
 		eq(closeCode, 4001, "closeCode");
