@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	k6metrics "go.k6.io/k6/metrics"
 
+	"github.com/loadkit/xk6-ws/internal/wstest"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -25,15 +26,6 @@ func names(containers []k6metrics.SampleContainer) []string {
 	}
 	return out
 }
-
-// pastDeadline is a context whose deadline has passed while it is not done
-// yet, as k6's iteration context is until its timer fires.
-type pastDeadline struct {
-	context.Context //nolint:containedctx // the context it stands for
-	deadline        time.Time
-}
-
-func (c pastDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
 
 func TestSessionCutByTheEndOfTheTestIsWhole(t *testing.T) {
 	t.Parallel()
@@ -53,7 +45,7 @@ func TestHandshakeEndingAfterTheVUEmitsNothing(t *testing.T) {
 	t.Parallel()
 	for name, ctx := range map[string]context.Context{
 		"cancelled":       func() context.Context { c, cancel := context.WithCancel(context.Background()); cancel(); return c }(),
-		"deadline passed": pastDeadline{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond)},
+		"deadline passed": wstest.PastDeadline(context.Background(), time.Now().Add(-time.Millisecond)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -17,23 +17,13 @@ import (
 // ws_connecting or ws_session_duration), and connect returns once the VU's
 // context is done.
 
-// pastDeadline is k6's iteration context at the end of a scenario: its
-// deadline has passed a moment before its timer cancels it. Here the moment
-// is stretched to make it observable.
-type pastDeadline struct {
-	context.Context //nolint:containedctx // the context that is cancelled later
-	deadline        time.Time
-}
-
-func (c pastDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
-
 // endingVUContext gives h's VU a context whose deadline passes after
 // deadline, and which is cancelled after a further gap.
 func endingVUContext(t *testing.T, h *harness, deadline, gap time.Duration) context.Context {
 	t.Helper()
 	base, cancel := context.WithTimeout(context.Background(), deadline+gap)
 	t.Cleanup(cancel)
-	ctx := pastDeadline{Context: base, deadline: time.Now().Add(deadline)}
+	ctx := wstest.PastDeadline(base, time.Now().Add(deadline))
 	h.VU.VU.CtxField = ctx
 	return ctx
 }

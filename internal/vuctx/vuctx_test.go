@@ -9,20 +9,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/loadkit/xk6-ws/internal/vuctx"
+	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
-
-// pastDeadline is a context whose deadline has passed while it is not done
-// yet, as k6's iteration context is until its timer fires.
-type pastDeadline struct {
-	context.Context //nolint:containedctx // the context it reports on
-	deadline        time.Time
-}
-
-func (c pastDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
 
 func TestEnded(t *testing.T) {
 	t.Parallel()
@@ -36,14 +28,14 @@ func TestEnded(t *testing.T) {
 	cancel()
 	assert.True(t, vuctx.Ended(done), "cancelled")
 
-	passed := pastDeadline{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond)}
+	passed := wstest.PastDeadline(context.Background(), time.Now().Add(-time.Millisecond))
 	assert.True(t, vuctx.Ended(passed), "deadline passed, not done yet")
 }
 
 func TestAwaitDoneWaitsForTheCancellation(t *testing.T) {
 	t.Parallel()
 	base, cancel := context.WithCancel(context.Background())
-	ctx := pastDeadline{Context: base, deadline: time.Now().Add(-time.Millisecond)}
+	ctx := wstest.PastDeadline(base, time.Now().Add(-time.Millisecond))
 	timer := time.AfterFunc(20*time.Millisecond, cancel) // as k6's timer does, a moment after the deadline
 	defer timer.Stop()
 	vuctx.AwaitDone(ctx)
