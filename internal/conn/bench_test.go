@@ -57,3 +57,37 @@ func BenchmarkSend(b *testing.B) {
 	c.Close(conn.CloseNormal, "")
 	<-c.Done()
 }
+
+// BenchmarkEchoRoundTrip measures sequential round trips of a 32-byte
+// message: queue it, and wait for the server's echo before the next one. The
+// writer goes idle between two messages, as in a request/response script.
+func BenchmarkEchoRoundTrip(b *testing.B) {
+	srv := startServer(b).URL()
+	wake := make(chan struct{}, 1)
+	c, _, err := conn.Dial(context.Background(), conn.Target{URL: srv + "/echo"}, conn.Options{}, func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	require.NoError(b, err)
+	msg := make([]byte, 32)
+	var buf []conn.Event
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := c.Send(false, msg); err != nil {
+			b.Fatal(err)
+		}
+		for echoed := false; !echoed; {
+			<-wake
+			buf = c.Events(buf)
+			for _, ev := range buf {
+				echoed = echoed || ev.Kind == conn.Text
+			}
+		}
+	}
+	b.StopTimer()
+	c.Abort(conn.CloseGoingAway)
+	<-c.Done()
+}

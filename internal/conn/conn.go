@@ -95,7 +95,9 @@ type Conn struct {
 	smu         sync.Mutex
 	state       state
 	wqueue      []outbound
-	writing     bool
+	writing     bool          // a writer goroutine runs
+	writerIdle  bool          // it waits for a frame: wake it through wwake
+	wwake       chan struct{} // wakes an idle writer; made with the first writer
 	buffered    int64
 	wroom       chan struct{} // closed when the writer makes room, if SendWait waits
 	closeTimer  *time.Timer   // bounds the close handshake, from Close on

@@ -154,9 +154,42 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 
 // countingConn counts the bytes written to a connection: a close handshake
 // waits on while the peer reads what was queued before it.
+//
+// It also drops a write deadline equal to the one already set. gorilla sets
+// the deadline before every frame, almost always to "none", and each call
+// into the runtime's poller costs more than writing a small frame.
 type countingConn struct {
 	net.Conn
 	n atomic.Int64
+
+	dmu           sync.Mutex
+	writeDeadline time.Time // the deadline last set on Conn
+}
+
+// SetWriteDeadline sets the write deadline of the connection unless it is
+// already set to t.
+func (c *countingConn) SetWriteDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if t.Equal(c.writeDeadline) {
+		return nil
+	}
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	c.writeDeadline = t
+	return nil
+}
+
+// SetDeadline sets both deadlines of the connection.
+func (c *countingConn) SetDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	if err := c.Conn.SetDeadline(t); err != nil {
+		return err
+	}
+	c.writeDeadline = t
+	return nil
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {

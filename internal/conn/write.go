@@ -117,33 +117,43 @@ func (c *Conn) Ping() error {
 	return nil
 }
 
-// enqueueWriteLocked queues m for the writer, starting one if none runs:
-// the caller never blocks on the network.
+// writerLinger is how long a writer with nothing to write waits for the next
+// frame before it returns. A connection that sends now and then keeps no
+// goroutine, while one that sends in a steady stream (an echo, say) keeps
+// its writer: a new goroutine per message would regrow its stack each time,
+// which costs more than writing a small frame.
+const writerLinger = time.Second
+
+// enqueueWriteLocked queues m for the writer, waking the writer or starting
+// one: the caller never blocks on the network.
 func (c *Conn) enqueueWriteLocked(m outbound) {
 	c.wqueue = append(c.wqueue, m)
 	if c.writing {
+		if c.writerIdle {
+			c.writerIdle = false
+			c.wwake <- struct{}{} // never blocks: the writer took the last one before it went idle
+		}
 		return
 	}
 	c.writing = true
+	if c.wwake == nil {
+		c.wwake = make(chan struct{}, 1)
+	}
 	c.writers.Add(1)
 	go c.writeLoop()
 }
 
-// writeLoop writes queued frames until the queue is empty, then returns.
+// writeLoop writes queued frames, and returns once it had nothing to write
+// for writerLinger or the connection is torn down.
 func (c *Conn) writeLoop() {
 	defer c.writers.Done()
+	linger := time.NewTimer(writerLinger)
+	defer linger.Stop()
 	for {
-		c.smu.Lock()
-		if len(c.wqueue) == 0 || c.state >= stateTearingDown {
-			c.wqueue = nil
-			c.writing = false
-			c.smu.Unlock()
+		m, ok := c.nextOutbound(linger)
+		if !ok {
 			return
 		}
-		m := c.wqueue[0]
-		c.wqueue[0] = outbound{}
-		c.wqueue = c.wqueue[1:]
-		c.smu.Unlock()
 
 		err := c.write(m)
 
@@ -155,6 +165,46 @@ func (c *Conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// nextOutbound takes the next frame off the write queue, waiting for one up
+// to writerLinger. It returns false, and the caller must return, once the
+// wait ran out or the connection is torn down.
+func (c *Conn) nextOutbound(linger *time.Timer) (outbound, bool) {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	for len(c.wqueue) == 0 && c.state < stateTearingDown {
+		c.writerIdle = true
+		c.smu.Unlock()
+		linger.Reset(writerLinger)
+		woken := false
+		select {
+		case <-c.wwake:
+			woken = true
+		case <-linger.C:
+		case <-c.dying:
+		}
+		linger.Stop()
+		c.smu.Lock()
+		if !woken && len(c.wqueue) == 0 {
+			break
+		}
+	}
+	if len(c.wqueue) == 0 || c.state >= stateTearingDown {
+		c.wqueue = nil
+		c.writing = false
+		c.writerIdle = false
+		select {
+		case <-c.wwake: // a wake-up that came after the wait ended
+		default:
+		}
+		return outbound{}, false
+	}
+	c.writerIdle = false
+	m := c.wqueue[0]
+	c.wqueue[0] = outbound{}
+	c.wqueue = c.wqueue[1:]
+	return m, true
 }
 
 // written accounts for a data message of n bytes that the writer wrote.
