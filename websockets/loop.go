@@ -193,7 +193,7 @@ func (s *socket) messageValue(ev *conn.Event) (sobek.Value, error) {
 	rt := s.m.rt
 	switch {
 	case ev.Kind == conn.Text:
-		return rt.ToValue(string(ev.Data)), nil
+		return rt.ToValue(ev.DataString()), nil
 	case s.binaryType == binaryArrayBuffer:
 		return rt.ToValue(rt.NewArrayBuffer(ev.Data)), nil
 	default:

@@ -532,7 +532,7 @@ func (s *wsStream) startClose(code conn.StatusCode, reason string) {
 // text, a Uint8Array for binary (as Chrome and Deno do).
 func (s *wsStream) messageValue(ev *conn.Event) sobek.Value {
 	if ev.Kind == conn.Text {
-		return s.m.rt.ToValue(string(ev.Data))
+		return s.m.rt.ToValue(ev.DataString())
 	}
 	return s.m.uint8Array(ev.Data)
 }

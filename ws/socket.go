@@ -183,7 +183,7 @@ func (s *socket) deliverMessage(ev *conn.Event) error {
 		if len(s.handlers[events.Message]) == 0 {
 			return nil
 		}
-		return s.emit(events.Message, s.rt.ToValue(string(ev.Data)))
+		return s.emit(events.Message, s.rt.ToValue(ev.DataString()))
 	}
 	if len(s.handlers[events.BinaryMessage]) == 0 {
 		return nil

@@ -34,3 +34,10 @@ func TestCloseStatusFindsTheCloseErrorInTheChain(t *testing.T) {
 	assert.Equal(t, conn.StatusCode(-1), conn.CloseStatus(errors.New("other")))
 	assert.Equal(t, conn.StatusCode(-1), conn.CloseStatus(nil))
 }
+
+func TestDataStringIsTheData(t *testing.T) {
+	for _, data := range [][]byte{nil, {}, []byte("héllo")} {
+		ev := conn.Event{Kind: conn.Text, Data: data}
+		assert.Equal(t, string(data), ev.DataString())
+	}
+}

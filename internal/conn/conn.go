@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 )
@@ -52,6 +53,13 @@ type Event struct {
 	Clean  bool
 }
 
+// DataString returns Data as a string without copying it, for a text
+// message handed on as a string: the receiver of the event may do so as
+// long as nothing changes Data afterwards. The connection never does.
+func (e *Event) DataString() string {
+	return unsafe.String(unsafe.SliceData(e.Data), len(e.Data))
+}
+
 // maxPendingPings bounds the pings remembered while waiting for their pong.
 const maxPendingPings = 1024
 
@@ -77,6 +85,10 @@ type Conn struct {
 	// once a watch that fired has torn the connection down.
 	stop    func() bool
 	watched chan struct{}
+
+	// readSizeHint is the length of the last message longer than a read
+	// chunk; only the reader uses it (see readMessage).
+	readSizeHint int
 
 	// inbound queue, filled by the reader, drained by Events.
 	mu         sync.Mutex
@@ -178,7 +190,7 @@ func (c *Conn) readLoop() {
 		if kind == websocket.TextMessage {
 			ev.Kind = Text
 		}
-		ev.Data, err = readMessage(r, c.opts.MaxMessageSize)
+		ev.Data, err = readMessage(r, c.opts.MaxMessageSize, &c.readSizeHint)
 		ev.Time = time.Now()
 		var tooBig *messageTooBigError
 		if errors.As(err, &tooBig) {

@@ -41,7 +41,7 @@ func TestReadMessageIsExactAndLimited(t *testing.T) {
 		for _, piece := range []int{1000, 1 << 20} {
 			t.Run(fmt.Sprintf("%d bytes in reads of %d", size, piece), func(t *testing.T) {
 				t.Parallel()
-				got, err := readMessage(&pieceReader{src: msg, piece: piece}, int64(size))
+				got, err := readMessage(&pieceReader{src: msg, piece: piece}, int64(size), new(int))
 				require.NoError(t, err)
 				assert.Equal(t, msg, got)
 				assert.Equal(t, len(got), cap(got), "allocated at its exact size")
@@ -51,7 +51,7 @@ func TestReadMessageIsExactAndLimited(t *testing.T) {
 				}
 				// One byte over the limit: read no further than limit+1.
 				src := &pieceReader{src: append(msg, 0, 0), piece: piece}
-				_, err = readMessage(src, int64(size-1))
+				_, err = readMessage(src, int64(size-1), new(int))
 				assert.EqualError(t, err, fmt.Sprintf(
 					"websocket: received a message larger than maxMessageSize (%d bytes)", size-1))
 				assert.Len(t, src.src, 2, "bytes left unread")
@@ -60,9 +60,46 @@ func TestReadMessageIsExactAndLimited(t *testing.T) {
 	}
 }
 
+// A connection's messages are read whole and exact whatever the size hint
+// the last long message left: shorter, equal or longer, over the limit.
+func TestReadMessageWithASizeHint(t *testing.T) {
+	t.Parallel()
+	const limit = 8 * readChunkSize
+	sizes := []int{
+		3 * readChunkSize, 3 * readChunkSize, // the hint is right
+		3*readChunkSize - 1000, // a little shorter: kept in the hinted slice
+		readChunkSize + 1,      // much shorter: copied out
+		10,                     // one chunk: the hint stays
+		2 * readChunkSize,      // the hint is now 2 chunks ...
+		5*readChunkSize + 3,    // ... and the message longer
+		limit,
+	}
+	sizeHint := 0
+	wantHint := 0
+	for i, size := range sizes {
+		msg := make([]byte, size)
+		for j := range msg {
+			msg[j] = byte((i + j) % 251)
+		}
+		got, err := readMessage(&pieceReader{src: msg, piece: 5000}, limit, &sizeHint)
+		require.NoError(t, err, "message %d", i)
+		require.Equal(t, msg, got, "message %d of %d bytes", i, size)
+		assert.LessOrEqual(t, cap(got)-len(got), cap(got)/8, "spare capacity of message %d", i)
+		if size > readChunkSize {
+			wantHint = size
+		}
+		assert.Equal(t, wantHint, sizeHint, "hint after message %d", i)
+	}
+
+	src := &pieceReader{src: make([]byte, limit+10), piece: 5000}
+	_, err := readMessage(src, limit, &sizeHint)
+	require.ErrorAs(t, err, new(*messageTooBigError))
+	assert.Len(t, src.src, 9, "bytes left unread")
+}
+
 func TestReadMessageWrapsReadErrors(t *testing.T) {
 	t.Parallel()
-	_, err := readMessage(iotest.TimeoutReader(strings.NewReader("abc")), 10)
+	_, err := readMessage(iotest.TimeoutReader(strings.NewReader("abc")), 10, new(int))
 	require.ErrorIs(t, err, iotest.ErrTimeout)
 	assert.ErrorContains(t, err, "reading websocket message")
 }
@@ -79,11 +116,12 @@ func BenchmarkReadMessage(b *testing.B) {
 			ws := benchSource(b, size.bytes, b.N)
 			b.SetBytes(int64(size.bytes))
 			b.ReportAllocs()
+			var sizeHint int
 			b.ResetTimer()
 			for range b.N {
 				_, r, err := ws.NextReader()
 				require.NoError(b, err)
-				data, err := readMessage(r, DefaultMaxMessageSize)
+				data, err := readMessage(r, DefaultMaxMessageSize, &sizeHint)
 				if err != nil || len(data) != size.bytes {
 					b.Fatalf("read %d bytes, want %d: %v", len(data), size.bytes, err)
 				}
