@@ -158,20 +158,22 @@ func (m *module) send(c sobek.FunctionCall) sobek.Value {
 	return sobek.Undefined()
 }
 
-// messageData converts what send was given to a message, or throws.
+// messageData converts what send was given to a message, or throws. The
+// bytes are the value's own: the connection copies them before the script
+// runs again.
 func (m *module) messageData(v sobek.Value) (binary bool, data []byte) {
 	if v.ExportType() == typeString { // a string, or a String object
 		x := v.String()
 		if !utf8.ValidString(x) {
 			x = strings.ToValidUTF8(x, "\uFFFD")
 		}
-		return false, []byte(x)
+		return false, conn.StringBytes(x)
 	}
 	if b, ok := native[*blob](v, m.blobKey); ok {
-		return true, b.data // a Blob never changes: no copy needed
+		return true, b.data
 	}
 	if view, ok := jsval.Bytes(m.rt, v); ok {
-		return true, cloneBytes(view)
+		return true, view // the connection copies what it queues
 	}
 	jsval.Throwf(m.rt, jsval.TypeError, "WebSocket.send: data must be a string, an ArrayBuffer, an ArrayBufferView "+
 		"(a typed array or a DataView) or a Blob, got %s", jsval.Describe(v))

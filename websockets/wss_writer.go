@@ -150,7 +150,8 @@ func (s *wsStream) write(chunk sobek.Value) sobek.Value {
 			return s.m.rejected(s.m.errorf("WebSocketStream: write: the message was not sent: %w", err))
 		}
 	}
-	w := &pendingWrite{binary: binary, data: data, p: s.m.newPromise()}
+	// The message waits: keep its bytes as they are now.
+	w := &pendingWrite{binary: binary, data: cloneBytes(data), p: s.m.newPromise()}
 	s.waiting = append(s.waiting, w)
 	s.mu.Lock()
 	s.outbox = append(s.outbox, w)
@@ -258,19 +259,20 @@ func (s *wsStream) stateName() string {
 	return [...]string{"connecting", "open", "closing", "closed"}[s.state]
 }
 
-// chunkBytes converts what write() was given to a message.
+// chunkBytes converts what write() was given to a message: the bytes are
+// the chunk's own, to copy before the script runs again.
 func (m *module) chunkBytes(v sobek.Value) (binary bool, data []byte, ok bool) {
 	switch x := v.Export().(type) {
 	case string:
-		return false, []byte(toValidUTF8(x)), true
+		return false, conn.StringBytes(toValidUTF8(x)), true
 	case sobek.ArrayBuffer:
-		return true, cloneBytes(x.Bytes()), true
+		return true, x.Bytes(), true
 	}
 	if b, isBlob := native[*blob](v, m.blobKey); isBlob {
 		return true, b.data, true
 	}
 	if view, isView := jsval.Bytes(m.rt, v); isView {
-		return true, cloneBytes(view), true
+		return true, view, true
 	}
 	return false, nil, false
 }

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -189,7 +188,7 @@ func (s *socket) send(message sobek.Value) error {
 	if !common.IsNullish(message) {
 		text = message.String()
 	}
-	return s.write(false, []byte(text), "send")
+	return s.write(false, conn.StringBytes(text), "send")
 }
 
 // sendBinary queues a binary message: the bytes of an ArrayBuffer, or those
@@ -202,7 +201,7 @@ func (s *socket) sendBinary(args ...sobek.Value) error {
 	if !ok {
 		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", jsval.Describe(args[0]))
 	}
-	return s.write(true, bytes.Clone(data), "sendBinary")
+	return s.write(true, data, "sendBinary")
 }
 
 // write queues a data message and counts it. While the write queue is full

@@ -58,36 +58,45 @@ func BenchmarkSend(b *testing.B) {
 	<-c.Done()
 }
 
-// BenchmarkEchoRoundTrip measures sequential round trips of a 32-byte
-// message: queue it, and wait for the server's echo before the next one. The
-// writer goes idle between two messages, as in a request/response script.
+// BenchmarkEchoRoundTrip measures sequential round trips of a message:
+// queue it, and wait for the server's echo before the next one. The writer
+// goes idle between two messages, as in a request/response script; the
+// large size shows what sending costs in copies and garbage.
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	srv := startServer(b).URL()
-	wake := make(chan struct{}, 1)
-	c, _, err := conn.Dial(context.Background(), conn.Target{URL: srv + "/echo"}, conn.Options{}, func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	require.NoError(b, err)
-	msg := make([]byte, 32)
-	var buf []conn.Event
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if err := c.Send(false, msg); err != nil {
-			b.Fatal(err)
-		}
-		for echoed := false; !echoed; {
-			<-wake
-			buf = c.Events(buf)
-			for _, ev := range buf {
-				echoed = echoed || ev.Kind == conn.Text
+	for _, size := range []struct {
+		name  string
+		bytes int
+	}{{"32B", 32}, {"1MiB", 1 << 20}} {
+		b.Run(size.name, func(b *testing.B) {
+			srv := startServer(b).URL()
+			wake := make(chan struct{}, 1)
+			c, _, err := conn.Dial(context.Background(), conn.Target{URL: srv + "/echo"}, conn.Options{}, func() {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			})
+			require.NoError(b, err)
+			msg := make([]byte, size.bytes)
+			var buf []conn.Event
+			b.SetBytes(int64(size.bytes))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Send(true, msg); err != nil {
+					b.Fatal(err)
+				}
+				for echoed := false; !echoed; {
+					<-wake
+					buf = c.Events(buf)
+					for _, ev := range buf {
+						echoed = echoed || ev.Kind == conn.Binary
+					}
+				}
 			}
-		}
+			b.StopTimer()
+			c.Abort(conn.CloseGoingAway)
+			<-c.Done()
+		})
 	}
-	b.StopTimer()
-	c.Abort(conn.CloseGoingAway)
-	<-c.Done()
 }

@@ -132,11 +132,11 @@ func TestEchoTextAndBinaryInOrder(t *testing.T) {
 func TestSendAfterCloseIsRefused(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	c, _ := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{})
+	// A peer that never answers the close frame keeps the connection closing.
+	c, _ := dial(t, context.Background(), srv.URL()+"/noclose", conn.Options{CloseTimeout: waitBound})
 	c.Close(conn.CloseNormal, "")
 	assert.ErrorIs(t, c.Send(false, []byte("x")), conn.ErrClosing)
 	assert.ErrorIs(t, c.Ping(), conn.ErrClosing)
-	c.until(t, conn.Close)
 }
 
 func TestRefusedHandshakeKeepsStatusHeadersAndBody(t *testing.T) {
@@ -372,4 +372,29 @@ func TestCloseTimesOutWhenThePeerReadsNothingOfTheQueue(t *testing.T) {
 	require.Len(t, events, 2)
 	assert.ErrorContains(t, events[0].Err, "the peer read none of the")
 	assert.Equal(t, conn.CloseAbnormal, events[1].Code)
+}
+
+// Send and SendWait copy the message: the caller may reuse its buffer at
+// once, whatever the writer has done with the queue.
+func TestSendCopiesTheMessage(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	c, _ := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{})
+	buf := make([]byte, 64<<10)
+	var want [][]byte
+	for i := range 8 {
+		for j := range buf {
+			buf[j] = byte(i + j)
+		}
+		want = append(want, append([]byte(nil), buf...))
+		if i%2 == 0 {
+			require.NoError(t, c.Send(true, buf))
+		} else {
+			require.NoError(t, c.SendWait(context.Background(), true, buf))
+		}
+	}
+	for i := range want {
+		got := c.until(t, conn.Binary)
+		require.Equal(t, want[i], last(got).Data, "message %d", i)
+	}
 }

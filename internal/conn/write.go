@@ -13,6 +13,7 @@ import (
 type outbound struct {
 	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
 	data []byte
+	copy outboundData // for a data message, the copy that data is
 }
 
 // Buffered returns the bytes that Send has queued and that are not written yet.
@@ -22,22 +23,25 @@ func (c *Conn) Buffered() int64 {
 	return c.buffered
 }
 
-// Send queues a data message; binary selects a binary message over text. The
-// connection owns data from then on. When the message would take the write
-// queue above Options.WriteQueueBytes, Send queues nothing and returns an
-// error wrapping ErrWriteQueueFull. Once the connection no longer takes
-// messages, the error says why (see Conn).
+// Send queues a copy of a data message; binary selects a binary message
+// over text. When the message would take the write queue above
+// Options.WriteQueueBytes, Send queues nothing and returns an error wrapping
+// ErrWriteQueueFull. Once the connection no longer takes messages, the
+// error says why (see Conn).
 func (c *Conn) Send(binary bool, data []byte) error {
+	m := dataMessage(binary, data)
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	if err := c.writableLocked(); err != nil {
+		m.copy.release()
 		return err
 	}
 	if !c.fitsLocked(len(data)) {
+		m.copy.release()
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
-	c.sendLocked(binary, data)
+	c.sendLocked(m)
 	return nil
 }
 
@@ -46,14 +50,16 @@ func (c *Conn) Send(binary bool, data []byte) error {
 // connection goes away (it returns an error wrapping ErrClosed). It queues
 // nothing when it returns an error.
 func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
+	m := dataMessage(binary, data)
 	for {
 		c.smu.Lock()
 		if err := c.writableLocked(); err != nil {
 			c.smu.Unlock()
+			m.copy.release()
 			return err
 		}
 		if c.fitsLocked(len(data)) {
-			c.sendLocked(binary, data)
+			c.sendLocked(m)
 			c.smu.Unlock()
 			return nil
 		}
@@ -69,9 +75,20 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 		case <-c.dying:
 			// the next round reports why the connection went away
 		case <-ctx.Done():
+			m.copy.release()
 			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
 		}
 	}
+}
+
+// dataMessage makes the frame of a data message, with a copy of data.
+func dataMessage(binary bool, data []byte) outbound {
+	kind := websocket.TextMessage
+	if binary {
+		kind = websocket.BinaryMessage
+	}
+	cp := outboundCopy(data)
+	return outbound{kind: kind, data: cp.b, copy: cp}
 }
 
 // allowReplies lets the reader take replies to what was written since the
@@ -91,13 +108,9 @@ func (c *Conn) fitsLocked(n int) bool {
 	return c.buffered == 0 || c.buffered+int64(n) <= int64(c.opts.WriteQueueBytes)
 }
 
-func (c *Conn) sendLocked(binary bool, data []byte) {
-	kind := websocket.TextMessage
-	if binary {
-		kind = websocket.BinaryMessage
-	}
-	c.buffered += int64(len(data))
-	c.enqueueWriteLocked(outbound{kind: kind, data: data})
+func (c *Conn) sendLocked(m outbound) {
+	c.buffered += int64(len(m.data))
+	c.enqueueWriteLocked(m)
 }
 
 // Ping queues a ping frame whose pong, when it comes, carries the round trip
@@ -159,6 +172,7 @@ func (c *Conn) writeLoop() {
 
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
 			c.written(len(m.data))
+			m.copy.release()
 		}
 		if err != nil {
 			c.die(&ending{code: CloseAbnormal, err: fmt.Errorf("websocket write failed: %w", err)})

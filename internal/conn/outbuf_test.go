@@ -1,0 +1,50 @@
+package conn
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCopyClassesFitTheirMessages(t *testing.T) {
+	t.Parallel()
+	seen := make(map[int]int) // class -> size
+	for _, n := range []int{minPooledCopy, minPooledCopy + 1, 5000, 6 << 10, 1<<20 - 1, 1 << 20, 1<<20 + 1,
+		1<<20 + 1<<18, 1<<20 + 1<<18 + 1, 3 << 20, maxPooledCopy - 1, maxPooledCopy} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			class, size, ok := copyClass(n)
+			require.True(t, ok)
+			assert.GreaterOrEqual(t, size, n)
+			assert.LessOrEqual(t, size-n, n/4, "spare room")
+			assert.GreaterOrEqual(t, class, 0)
+			assert.Less(t, class, copyClasses)
+			if other, dup := seen[class]; dup {
+				assert.Equal(t, other, size, "one size per class")
+			}
+			seen[class] = size
+		})
+	}
+	for _, n := range []int{0, 1, minPooledCopy - 1, maxPooledCopy + 1} {
+		_, _, ok := copyClass(n)
+		assert.False(t, ok, "%d bytes are not pooled", n)
+	}
+}
+
+func TestOutboundCopyIsACopy(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 10, minPooledCopy, 1 << 20} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i)
+		}
+		cp := outboundCopy(data)
+		require.Equal(t, data, cp.b)
+		if n > 0 {
+			data[0]++
+			assert.NotEqual(t, data[0], cp.b[0], "the copy shares the caller's bytes")
+		}
+		cp.release()
+	}
+}
