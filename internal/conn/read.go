@@ -119,12 +119,11 @@ func (m *message) bytes() []byte {
 		return data
 	}
 	data := make([]byte, m.size)
-	off := 0
-	if m.head != nil {
-		off = copy(data, m.head)
-	} else {
-		off = copy(data, m.first[:])
+	start := m.head
+	if start == nil {
+		start = m.first[:]
 	}
+	off := copy(data, start)
 	for _, c := range m.more {
 		off += copy(data[off:], c[:])
 	}
