@@ -4,9 +4,10 @@
 // A Conn is dialled through the VU's lib.State, so k6's dialer rules, TLS
 // settings and byte accounting apply. One goroutine reads frames into a
 // bounded inbound queue: when the queue is full it stops reading and TCP
-// pushes back on the peer. Data that the script sends goes through a write
-// queue to a writer goroutine that exists only while there is something to
-// write. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
+// pushes back on the peer. Send and SendWait copy each message into a write
+// queue, so the caller may reuse its bytes at once; a writer goroutine
+// drains the queue and returns once it had nothing to write for a second, so
+// an idle connection has none. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
 // the end of the VU's context tears the connection down at once. Whatever
 // happens, a Conn reports exactly one close event and leaves no goroutine
 // behind.
