@@ -92,6 +92,7 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 		Jar:               opts.Jar,
 		WriteBufferPool:   writeBufferPool,
 		WriteBufferSize:   writeBufferSize,
+		ReadBufferSize:    readBufferSize,
 	}
 
 	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
@@ -149,7 +150,7 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
 	}
 	w.conn = &countingConn{Conn: nc}
-	return w.conn, nil
+	return newBurstConn(w.conn), nil
 }
 
 // countingConn counts the bytes written to a connection: a close handshake
