@@ -145,12 +145,17 @@ func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Events moves every queued event, in order, into the returned slice. It
-// reuses the storage of buf, which the caller must be done with. The reader
-// resumes if it was waiting for room.
+// reuses the storage of buf, which the caller must be done with, except
+// when at most one event was queued: a connection that has gone quiet does
+// not keep the storage of a past backlog, and queues its next event in
+// storage for one. The reader resumes if it was waiting for room.
 func (c *Conn) Events(buf []Event) []Event {
 	clear(buf)
 	c.mu.Lock()
 	out := c.queue
+	if len(out) <= 1 && cap(buf) > 1 {
+		buf = nil
+	}
 	c.queue = buf[:0]
 	c.queueBytes = 0
 	c.notified = false
