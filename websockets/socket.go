@@ -44,7 +44,7 @@ type socket struct {
 	obj     *sobek.Object
 	url     string
 	ctx     context.Context //nolint:containedctx // the VU's context of the iteration that created the socket
-	stop    context.CancelFunc
+	stop    context.CancelFunc // gives up the dial; called once the dial is over, to release its context
 	session *metrics.Session
 	events  *events.Builder
 
@@ -185,10 +185,11 @@ func urlTags(tags *k6metrics.TagsAndMeta, enabled *k6metrics.SystemTagSet, u str
 	tags.SetSystemTagOrMetaIfEnabled(enabled, k6metrics.TagName, u)
 }
 
-// dial runs in its own goroutine: it opens the connection and hands the
-// outcome to the event loop.
+// dial runs in its own goroutine: it opens the connection, which lives
+// until it closes or the VU's context ends, and hands the outcome to the
+// event loop. Cancelling ctx gives up the handshake.
 func (s *socket) dial(ctx context.Context, target conn.Target, opts conn.Options) {
-	c, hs, err := conn.Dial(ctx, target, opts, s.wake)
+	c, hs, err := conn.DialAbandonable(s.ctx, ctx, target, opts, s.wake)
 	s.mu.Lock()
 	s.dialed = &dialResult{conn: c, hs: hs, err: err}
 	s.mu.Unlock()

@@ -74,6 +74,14 @@ type Handshake struct {
 // lives until it closes or ctx ends; when ctx ends it is torn down at once
 // with a 1001 (going away) close frame.
 func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Handshake, error) {
+	return DialAbandonable(ctx, ctx, t, opts, notify)
+}
+
+// DialAbandonable is Dial with a handshake that is also given up when
+// abandon ends. abandon must be ctx or a context derived from it. It plays
+// no part once the connection is open: the caller may cancel it then, so
+// that an open connection keeps no context of its own.
+func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notify func()) (*Conn, Handshake, error) {
 	if err := opts.validate(); err != nil {
 		return nil, Handshake{}, err
 	}
@@ -96,7 +104,7 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 	}
 
 	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
-	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+	hctx, cancel := context.WithTimeout(abandon, opts.HandshakeTimeout)
 	defer cancel()
 	// gorilla only honours the context's deadline once TCP is up: a
 	// cancelled context must close the connection to end the handshake.
