@@ -95,6 +95,7 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 	// connection that opened although close() gave the dial up is torn
 	// down below.
 	s.stop()
+	s.stop = dialOver
 	hs := res.hs
 	counts := connmetrics.HandshakeEnded(s.session, hs)
 	if !counts {
@@ -125,6 +126,10 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 		return s.events.Event(eventNames[onOpen], hs.Start.Add(hs.Duration)), nil
 	})
 }
+
+// dialOver is the stop function of a socket whose dial is over: the dial's
+// context is released, and there is nothing left to give up.
+func dialOver() {}
 
 // fail ends a socket whose connection never opened: an error event, then a
 // close event with code 1006. As in k6/ws, the session that ws_sessions

@@ -43,8 +43,8 @@ type socket struct {
 	m       *module
 	obj     *sobek.Object
 	url     string
-	ctx     context.Context //nolint:containedctx // the VU's context of the iteration that created the socket
-	stop    context.CancelFunc // gives up the dial; called once the dial is over, to release its context
+	ctx     context.Context    //nolint:containedctx // the VU's context of the iteration that created the socket
+	stop    context.CancelFunc // gives up the dial; dialOver once the dial is over
 	session *metrics.Session
 	events  *events.Builder
 
