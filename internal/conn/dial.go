@@ -85,8 +85,13 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	if err := opts.validate(); err != nil {
 		return nil, Handshake{}, err
 	}
-	if u, err := url.Parse(t.URL); err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host == "" {
+	u, err := url.Parse(t.URL)
+	if err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host == "" {
 		return nil, Handshake{}, fmt.Errorf("websocket: url %q has no host", t.URL)
+	}
+	var tlsCfg *tls.Config // only wss needs one: gorilla ignores it for ws
+	if err == nil && u.Scheme == "wss" {
+		tlsCfg = tlsConfig(t.TLSConfig)
 	}
 	opts = opts.withDefaults()
 
@@ -94,7 +99,7 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	dialer := websocket.Dialer{
 		NetDialContext:    watch.dialContext,
 		Proxy:             http.ProxyFromEnvironment,
-		TLSClientConfig:   tlsConfig(t.TLSConfig),
+		TLSClientConfig:   tlsCfg,
 		EnableCompression: opts.Compression,
 		Subprotocols:      opts.Subprotocols,
 		Jar:               opts.Jar,
@@ -119,7 +124,9 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 		hs.Status = resp.StatusCode
 		hs.Header = resp.Header
 		hs.Extensions = resp.Header.Values("Sec-WebSocket-Extensions")
-		hs.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeBody))
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols { // an accepted upgrade has no body
+			hs.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeBody))
+		}
 		_ = resp.Body.Close()
 	}
 	if err != nil {
@@ -127,9 +134,6 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	}
 	hs.Subprotocol = ws.Subprotocol()
 	hs.RemoteAddr = ws.NetConn().RemoteAddr()
-	if hs.Status == http.StatusSwitchingProtocols {
-		hs.Body = nil
-	}
 
 	c := newConn(ws, watch.conn, opts, notify)
 	c.watch(ctx)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha1" //nolint:gosec // RFC 6455 computes Sec-WebSocket-Accept with SHA-1
+	"crypto/tls"
 	"encoding/base64"
 	"net"
 	"net/http"
@@ -188,4 +189,25 @@ func TestAQuietConnectionDropsTheStorageOfABacklog(t *testing.T) {
 		got = next(got)
 	}
 	assert.Same(t, kept, &got[0], "storage for one event is reused")
+}
+
+// BenchmarkDial measures opening a connection: its B/op is the garbage of a
+// handshake, with the in-process server's half of it (reading the request).
+func BenchmarkDial(b *testing.B) {
+	url := holdServer(b, b.N)
+	conns := make([]*conn.Conn, 0, b.N)
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.Abort(conn.CloseGoingAway)
+			<-c.Done()
+		}
+	})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		c, _, err := conn.Dial(context.Background(), conn.Target{URL: url, TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12}},
+			conn.Options{}, func() {})
+		require.NoError(b, err)
+		conns = append(conns, c)
+	}
 }
