@@ -53,6 +53,11 @@ type Event struct {
 	Reason string
 }
 
+// quietAfter is how long after its last backlog a connection that receives
+// one event at a time counts as quiet (see Events). A flood, drained in
+// batches of varying size, never does: it keeps its storage.
+const quietAfter = time.Second
+
 // maxPendingPings bounds the pings remembered while waiting for their pong.
 const maxPendingPings = 1024
 
@@ -85,6 +90,7 @@ type Conn struct {
 	queueBytes int
 	notified   bool
 	room       chan struct{}
+	backlogAt  time.Time // when the last event of the last backlog (a drain of several) was read
 	// what the writer wrote since the last Events, and whether SendWait
 	// waited meanwhile: the allowance for replies (see enqueue).
 	sentBytes    int
@@ -146,14 +152,18 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Events moves every queued event, in order, into the returned slice. It
 // reuses the storage of buf, which the caller must be done with, except
-// when at most one event was queued: a connection that has gone quiet does
-// not keep the storage of a past backlog, and queues its next event in
-// storage for one. The reader resumes if it was waiting for room.
+// once the connection has gone quiet (one event at a time, quietAfter past
+// its last backlog): it then does not keep the storage of that backlog, and
+// queues its next event in storage for one. The reader resumes if it was
+// waiting for room.
 func (c *Conn) Events(buf []Event) []Event {
 	clear(buf)
 	c.mu.Lock()
 	out := c.queue
-	if len(out) <= 1 && cap(buf) > 1 {
+	switch {
+	case len(out) > 1:
+		c.backlogAt = out[len(out)-1].Time
+	case len(out) == 1 && cap(buf) > 1 && out[0].Time.Sub(c.backlogAt) > quietAfter:
 		buf = nil
 	}
 	c.queue = buf[:0]

@@ -158,39 +158,6 @@ func upgrade(c net.Conn) error {
 	return c.SetDeadline(time.Time{})
 }
 
-// TestAQuietConnectionDropsTheStorageOfABacklog checks that the storage a
-// backlog grew is not kept once events come one at a time again.
-func TestAQuietConnectionDropsTheStorageOfABacklog(t *testing.T) {
-	t.Parallel()
-	srv := startServer(t)
-	c, _ := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{})
-	next := func(buf []conn.Event) []conn.Event {
-		t.Helper()
-		select {
-		case <-c.wake:
-		case <-time.After(waitBound):
-			t.Fatalf("no echo within %s", waitBound)
-		}
-		got := c.Events(buf)
-		require.Len(t, got, 1)
-		require.Equal(t, "one", string(got[0].Data))
-		return got
-	}
-
-	backlog := make([]conn.Event, 0, 16)
-	require.NoError(t, c.Send(false, []byte("one")))
-	got := next(backlog)
-	require.NoError(t, c.Send(false, []byte("one")))
-	got = next(got)
-	assert.Equal(t, 1, cap(got), "a single event is queued in storage for one, not in the backlog's")
-	kept := &got[0]
-	for range 2 { // kept is handed back, queues the next event, then is returned
-		require.NoError(t, c.Send(false, []byte("one")))
-		got = next(got)
-	}
-	assert.Same(t, kept, &got[0], "storage for one event is reused")
-}
-
 // BenchmarkDial measures opening a connection: its B/op is the garbage of a
 // handshake, with the in-process server's half of it (reading the request).
 func BenchmarkDial(b *testing.B) {
