@@ -101,6 +101,9 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	}
 	urlTags(&p.Tags, state.Options.SystemTags, u)
 
+	if m.events == nil {
+		m.events = events.NewBuilder(m.rt, nil)
+	}
 	ctx, stop := context.WithCancel(m.vu.Context())
 	s := &socket{
 		m:          m,
@@ -108,7 +111,7 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 		url:        u,
 		ctx:        m.vu.Context(),
 		stop:       stop,
-		events:     events.NewBuilder(m.rt, call.This),
+		events:     m.events.For(call.This),
 		binaryType: binaryBlob,
 		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
