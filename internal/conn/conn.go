@@ -104,15 +104,17 @@ type Conn struct {
 	writerIdle  bool          // it waits for a frame: wake it through wwake
 	wwake       chan struct{} // wakes an idle writer; made with the first writer
 	buffered    int64
-	wroom       chan struct{}  // closed when the writer makes room, if SendWait waits
-	closeTimer  *time.Timer    // bounds the close handshake, from Close on
-	closeSentAt time.Time      // when our close frame went on the wire
-	closeWire   int64          // wire.written when closeTimer last checked
-	closeCalled bool           // Close moved the state on from open
-	peerClose   *CloseError    // the peer's close frame, when the peer closed first
-	cause       *ending        // why die tore the connection down
-	readEnd     *ending        // why the reader returned
-	writers     sync.WaitGroup // the writer, and the watch of the VU's context until it can no longer fire
+	wroom       chan struct{} // closed when the writer makes room, if SendWait waits
+	closeTimer  *time.Timer   // bounds the close handshake, from Close on
+	closeSentAt time.Time     // when our close frame went on the wire
+	closeWire   int64         // wire.written when closeTimer last checked
+	closeCalled bool          // Close moved the state on from open
+	peerClose   *CloseError   // the peer's close frame, when the peer closed first
+	cause       *ending       // why die tore the connection down
+	readEnd     *ending       // why the reader returned
+	// writers counts the writer, and the watch of the VU's context until it
+	// can no longer fire.
+	writers sync.WaitGroup
 
 	// pings sent and not yet answered, by payload; nil until the first.
 	pmu       sync.Mutex
