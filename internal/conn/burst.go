@@ -33,16 +33,71 @@ var readBurstPool = sync.Pool{New: func() any { return new([readBurstSize]byte) 
 //
 // Only the goroutine that reads the connection (the dial, then the reader)
 // calls Read.
+//
+// Until its first read, it also holds what is written to it and writes it
+// all at once on that read: the opening handshake's request, which net/http
+// writes in many small pieces to a writer that can take them one byte at a
+// time (an io.ByteWriter), goes out in one write, and without the 4 KiB
+// buffer that net/http wraps any other writer in.
 type burstConn struct {
 	*countingConn
 	burst   bool                 // the last read filled its buffer
 	buf     *[readBurstSize]byte // the burst being read, nil when drained
 	r, w    int                  // the unread bytes of buf are buf[r:w]
 	pending error                // the error of the read that filled buf, once it is drained
+	read    bool                 // Read was called: writes go straight through
+	held    []byte               // what was written before the first read
+}
+
+// heldWriteSize is the room first made for the writes held until the first
+// read: a handshake request without long headers fits.
+const heldWriteSize = 256
+
+// Write writes p, or holds it until the first read.
+func (c *burstConn) Write(p []byte) (int, error) {
+	if c.read {
+		return c.countingConn.Write(p)
+	}
+	c.hold(len(p))
+	c.held = append(c.held, p...)
+	return len(p), nil
+}
+
+// WriteString writes s; see Write.
+func (c *burstConn) WriteString(s string) (int, error) {
+	if c.read {
+		return c.countingConn.Write([]byte(s))
+	}
+	c.hold(len(s))
+	c.held = append(c.held, s...)
+	return len(s), nil
+}
+
+// WriteByte writes b; see Write.
+func (c *burstConn) WriteByte(b byte) error {
+	if c.read {
+		_, err := c.countingConn.Write([]byte{b})
+		return err
+	}
+	c.hold(1)
+	c.held = append(c.held, b)
+	return nil
+}
+
+// hold makes the first room for held writes, n bytes of which are coming.
+func (c *burstConn) hold(n int) {
+	if c.held == nil {
+		c.held = make([]byte, 0, max(heldWriteSize, n))
+	}
 }
 
 // Read reads into p directly, or through a burst buffer during a burst.
 func (c *burstConn) Read(p []byte) (int, error) {
+	if !c.read {
+		if err := c.release(); err != nil {
+			return 0, err
+		}
+	}
 	if c.burst || c.buf != nil {
 		return c.readBurst(p)
 	}
@@ -79,6 +134,19 @@ func (c *burstConn) readBurst(p []byte) (int, error) {
 	err := c.pending
 	c.pending = nil
 	return n, err
+}
+
+// release writes what was held until the first read, and lets later writes
+// go straight through.
+func (c *burstConn) release() error {
+	c.read = true
+	held := c.held
+	c.held = nil
+	if len(held) == 0 {
+		return nil
+	}
+	_, err := c.countingConn.Write(held)
+	return err
 }
 
 // newBurstConn wraps wire; see burstConn.

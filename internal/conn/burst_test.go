@@ -2,6 +2,7 @@ package conn
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -20,6 +21,17 @@ type scriptedConn struct {
 	asked  []int
 	// eofWithData returns io.EOF together with the last piece.
 	eofWithData bool
+	// writes are the buffers written, each call apart; writeErr fails them.
+	writes   []string
+	writeErr error
+}
+
+func (c *scriptedConn) Write(p []byte) (int, error) {
+	if c.writeErr != nil {
+		return 0, c.writeErr
+	}
+	c.writes = append(c.writes, string(p))
+	return len(p), nil
 }
 
 func (c *scriptedConn) Read(p []byte) (int, error) {
@@ -145,4 +157,50 @@ func TestBurstConnKeepsTheStreamWhateverTheReadSizes(t *testing.T) {
 		}
 		require.Equal(t, src, got.Bytes(), "round %d", round)
 	}
+}
+
+func TestBurstConnHoldsWritesUntilTheFirstRead(t *testing.T) {
+	t.Parallel()
+	sc, bc := newScripted([]byte("answer"))
+	_, err := bc.Write([]byte("GET / HTTP/1.1\r\n"))
+	require.NoError(t, err)
+	_, err = bc.WriteString("Host: h")
+	require.NoError(t, err)
+	require.NoError(t, bc.WriteByte('\r'))
+	require.NoError(t, bc.WriteByte('\n'))
+	assert.Empty(t, sc.writes, "nothing is written before the first read")
+
+	p := make([]byte, readBufferSize)
+	n, err := bc.Read(p)
+	require.NoError(t, err)
+	assert.Equal(t, "answer", string(p[:n]))
+	assert.Equal(t, []string{"GET / HTTP/1.1\r\nHost: h\r\n"}, sc.writes, "the held writes go out in one")
+	assert.Equal(t, int64(len(sc.writes[0])), bc.written(), "held bytes are counted once written")
+
+	_, err = bc.Write([]byte("frame"))
+	require.NoError(t, err)
+	require.NoError(t, bc.WriteByte('!'))
+	_, err = bc.WriteString("more")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"GET / HTTP/1.1\r\nHost: h\r\n", "frame", "!", "more"}, sc.writes,
+		"after the first read, writes go straight through")
+}
+
+func TestBurstConnReportsTheFailedWriteOfHeldBytesOnTheFirstRead(t *testing.T) {
+	t.Parallel()
+	sc, bc := newScripted([]byte("answer"))
+	sc.writeErr = errors.New("broken pipe")
+	_, err := bc.Write([]byte("request"))
+	require.NoError(t, err)
+	_, err = bc.Read(make([]byte, readBufferSize))
+	require.ErrorIs(t, err, sc.writeErr)
+	assert.Empty(t, sc.asked, "nothing is read after the failed write")
+}
+
+func TestBurstConnWithNothingHeldWritesNothingOnTheFirstRead(t *testing.T) {
+	t.Parallel()
+	sc, bc := newScripted([]byte("x"))
+	_, err := bc.Read(make([]byte, readBufferSize))
+	require.NoError(t, err)
+	assert.Empty(t, sc.writes)
 }
