@@ -23,6 +23,13 @@ func NewBuilder(rt *sobek.Runtime, target *sobek.Object) *Builder {
 	return &Builder{rt: rt, target: target, types: make(map[string]sobek.Value, 6)}
 }
 
+// For returns a Builder for events whose target is target that shares b's
+// runtime and its values of the type names: the event targets of one
+// runtime need only one set of them.
+func (b *Builder) For(target *sobek.Object) *Builder {
+	return &Builder{rt: b.rt, target: target, types: b.types}
+}
+
 // Timestamp is t as a DOMHighResTimeStamp: milliseconds since the Unix epoch,
 // with sub-millisecond precision.
 func Timestamp(t time.Time) float64 {

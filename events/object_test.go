@@ -85,3 +85,16 @@ func TestErrorEvent(t *testing.T) {
 	ev := events.NewBuilder(rt, target).Error(time.Now(), "connection reset")
 	assert.Equal(t, []any{"error", "connection reset"}, inspect(t, rt, ev, target, `[ev.type, ev.error]`))
 }
+
+func TestForMakesEventsOfAnotherTarget(t *testing.T) {
+	t.Parallel()
+	rt := sobek.New()
+	first, second := rt.NewObject(), rt.NewObject()
+	b := events.NewBuilder(rt, first)
+	other := b.For(second)
+	a, c := b.Event(events.Open, time.Now()), other.Event(events.Open, time.Now())
+	require.NoError(t, rt.Set("other", c))
+	require.NoError(t, rt.Set("first", first))
+	assert.Equal(t, []any{true, true, "open"}, inspect(t, rt, a, second,
+		`[ev.target === first, other.target === target, other.type]`))
+}

@@ -91,6 +91,11 @@ func (s *socket) live() bool { return !s.failed && s.ctx.Err() == nil }
 // the context is done, so that k6 does not count the iteration as complete
 // and start another.
 func (s *socket) handshakeEnded(res *dialResult) error {
+	// The dial is over: an open connection keeps no context of its own. A
+	// connection that opened although close() gave the dial up is torn
+	// down below.
+	s.stop()
+	s.stop = dialOver
 	hs := res.hs
 	counts := connmetrics.HandshakeEnded(s.session, hs)
 	if !counts {
@@ -113,13 +118,18 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 	s.protocol = hs.Subprotocol
 	s.extensions = hs.Extensions
 	if s.abandoned {
-		return nil // the dial's context is cancelled: the connection is going down
+		s.conn.Abort(conn.CloseGoingAway) // its close event ends the socket
+		return nil
 	}
 	s.state = open
 	return s.emit(onOpen, func() (*sobek.Object, error) {
 		return s.events.Event(eventNames[onOpen], hs.Start.Add(hs.Duration)), nil
 	})
 }
+
+// dialOver is the stop function of a socket whose dial is over: the dial's
+// context is released, and there is nothing left to give up.
+func dialOver() {}
 
 // fail ends a socket whose connection never opened: an error event, then a
 // close event with code 1006. As in k6/ws, the session that ws_sessions

@@ -15,6 +15,8 @@ import (
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
+
+	"github.com/loadkit/xk6-ws/events"
 )
 
 // RootModule is the global module object: it makes one instance per VU.
@@ -57,6 +59,9 @@ type classes struct {
 	// socketKey and blobKey hold, on each instance, the Go value behind it.
 	socketKey *sobek.Symbol
 	blobKey   *sobek.Symbol
+	// events is what the sockets' event builders share (see
+	// events.Builder.For), made with the first socket.
+	events *events.Builder
 
 	streamClasses
 }

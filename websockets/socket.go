@@ -43,8 +43,8 @@ type socket struct {
 	m       *module
 	obj     *sobek.Object
 	url     string
-	ctx     context.Context //nolint:containedctx // the VU's context of the iteration that created the socket
-	stop    context.CancelFunc
+	ctx     context.Context    //nolint:containedctx // the VU's context of the iteration that created the socket
+	stop    context.CancelFunc // gives up the dial; dialOver once the dial is over
 	session *metrics.Session
 	events  *events.Builder
 
@@ -101,6 +101,9 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	}
 	urlTags(&p.Tags, state.Options.SystemTags, u)
 
+	if m.events == nil {
+		m.events = events.NewBuilder(m.rt, nil)
+	}
 	ctx, stop := context.WithCancel(m.vu.Context())
 	s := &socket{
 		m:          m,
@@ -108,7 +111,7 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 		url:        u,
 		ctx:        m.vu.Context(),
 		stop:       stop,
-		events:     events.NewBuilder(m.rt, call.This),
+		events:     m.events.For(call.This),
 		binaryType: binaryBlob,
 		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
@@ -185,10 +188,11 @@ func urlTags(tags *k6metrics.TagsAndMeta, enabled *k6metrics.SystemTagSet, u str
 	tags.SetSystemTagOrMetaIfEnabled(enabled, k6metrics.TagName, u)
 }
 
-// dial runs in its own goroutine: it opens the connection and hands the
-// outcome to the event loop.
+// dial runs in its own goroutine: it opens the connection, which lives
+// until it closes or the VU's context ends, and hands the outcome to the
+// event loop. Cancelling ctx gives up the handshake.
 func (s *socket) dial(ctx context.Context, target conn.Target, opts conn.Options) {
-	c, hs, err := conn.Dial(ctx, target, opts, s.wake)
+	c, hs, err := conn.DialAbandonable(s.ctx, ctx, target, opts, s.wake)
 	s.mu.Lock()
 	s.dialed = &dialResult{conn: c, hs: hs, err: err}
 	s.mu.Unlock()

@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -34,23 +35,23 @@ const (
 // Event is something that happened on a connection, in the order it happened.
 type Event struct {
 	Kind Kind
+	// Matched says, for a Pong, whether it answered one of our pings; RTT
+	// is then the round trip time.
+	Matched bool
+	// Code, Reason and Clean describe a Close event: the close code (1006
+	// when no close frame was received), the peer's reason, and whether the
+	// close handshake completed.
+	Clean bool
+	Code  StatusCode
 	// Time is when the event was read from the network.
 	Time time.Time
 	// Data is the payload of a message, ping or pong; it belongs to the
 	// receiver of the event.
 	Data []byte
-	// RTT is, for a Pong answering one of our pings, the round trip time;
-	// Matched says whether it answered one of our pings.
-	RTT     time.Duration
-	Matched bool
+	RTT  time.Duration
 	// Err is the fault of an Error event.
-	Err error
-	// Code, Reason and Clean describe a Close event: the close code (1006
-	// when no close frame was received), the peer's reason, and whether the
-	// close handshake completed.
-	Code   StatusCode
+	Err    error
 	Reason string
-	Clean  bool
 }
 
 // DataString returns Data as a string without copying it, for a text
@@ -59,6 +60,11 @@ type Event struct {
 func (e *Event) DataString() string {
 	return unsafe.String(unsafe.SliceData(e.Data), len(e.Data))
 }
+
+// quietAfter is how long after its last backlog a connection that receives
+// one event at a time counts as quiet (see Events). A flood, drained in
+// batches of varying size, never does: it keeps its storage.
+const quietAfter = time.Second
 
 // maxPendingPings bounds the pings remembered while waiting for their pong.
 const maxPendingPings = 1024
@@ -81,10 +87,8 @@ type Conn struct {
 	ws     *websocket.Conn
 	opts   Options
 	notify func()
-	// stop unregisters the watch of the VU's context; watched is closed
-	// once a watch that fired has torn the connection down.
-	stop    func() bool
-	watched chan struct{}
+	// stop unregisters the watch of the VU's context.
+	stop func() bool
 
 	// readSizeHint is the length of the last message longer than a read
 	// chunk; only the reader uses it (see readMessage).
@@ -96,6 +100,7 @@ type Conn struct {
 	queueBytes int
 	notified   bool
 	room       chan struct{}
+	backlogAt  time.Time // when the last event of the last backlog (a drain of several) was read
 	// what the writer wrote since the last Events, and whether SendWait
 	// waited meanwhile: the allowance for replies (see enqueue).
 	sentBytes    int
@@ -119,9 +124,11 @@ type Conn struct {
 	peerClose   *CloseError   // the peer's close frame, when the peer closed first
 	cause       *ending       // why die tore the connection down
 	readEnd     *ending       // why the reader returned
-	writers     sync.WaitGroup
+	// writers counts the writer, and the watch of the VU's context until it
+	// can no longer fire.
+	writers sync.WaitGroup
 
-	// pings sent and not yet answered, by payload.
+	// pings sent and not yet answered, by payload; nil until the first.
 	pmu       sync.Mutex
 	pings     map[string]time.Time
 	pingCount int
@@ -132,13 +139,15 @@ type Conn struct {
 }
 
 func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()) *Conn {
+	// The header, cookies and subprotocols were for the handshake: a
+	// long-lived connection does not keep them.
+	opts.Header, opts.Jar, opts.Subprotocols = nil, nil, nil
 	c := &Conn{
 		ws:     ws,
 		wire:   wire,
 		opts:   opts,
 		notify: notify,
 		room:   make(chan struct{}, 1),
-		pings:  make(map[string]time.Time),
 		dying:  make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -154,12 +163,21 @@ func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Events moves every queued event, in order, into the returned slice. It
-// reuses the storage of buf, which the caller must be done with. The reader
-// resumes if it was waiting for room.
+// reuses the storage of buf, which the caller must be done with, except
+// once the connection has gone quiet (one event at a time, quietAfter past
+// its last backlog): it then does not keep the storage of that backlog, and
+// queues its next event in storage for one. The reader resumes if it was
+// waiting for room.
 func (c *Conn) Events(buf []Event) []Event {
 	clear(buf)
 	c.mu.Lock()
 	out := c.queue
+	switch {
+	case len(out) > 1:
+		c.backlogAt = out[len(out)-1].Time
+	case len(out) == 1 && cap(buf) > 1 && out[0].Time.Sub(c.backlogAt) > quietAfter:
+		buf = nil
+	}
 	c.queue = buf[:0]
 	c.queueBytes = 0
 	c.notified = false
@@ -177,7 +195,10 @@ func (c *Conn) wakeReader() {
 	}
 }
 
-// readLoop is the connection's reader goroutine.
+// readLoop is the connection's reader goroutine. It waits for the next
+// message in a small frame of its own and reads the message in readNext: an
+// idle reader, parked in NextReader, then uses little enough of its stack
+// for the garbage collector to shrink the stack to 4 KiB.
 func (c *Conn) readLoop() {
 	defer c.finish()
 	for {
@@ -186,30 +207,39 @@ func (c *Conn) readLoop() {
 			c.readEnded(err)
 			return
 		}
-		ev := Event{Kind: Binary}
-		if kind == websocket.TextMessage {
-			ev.Kind = Text
-		}
-		ev.Data, err = readMessage(r, c.opts.MaxMessageSize, &c.readSizeHint)
-		ev.Time = time.Now()
-		var tooBig *messageTooBigError
-		if errors.As(err, &tooBig) {
-			c.die(&ending{code: CloseMessageTooBig, err: err})
-			return
-		}
-		if err != nil {
-			c.readEnded(err)
-			return
-		}
-		if ev.Kind == Text && !utf8.Valid(ev.Data) {
-			c.die(&ending{code: CloseInvalidPayload, err: errors.New(
-				"websocket: received a text message that is not valid UTF-8")})
-			return
-		}
-		if !c.enqueue(ev) {
+		if !c.readNext(kind, r) {
 			return
 		}
 	}
+}
+
+// readNext reads the message r of kind and queues it. It returns false when
+// the connection is being torn down.
+//
+//go:noinline
+func (c *Conn) readNext(kind int, r io.Reader) bool {
+	ev := Event{Kind: Binary}
+	if kind == websocket.TextMessage {
+		ev.Kind = Text
+	}
+	var err error
+	ev.Data, err = readMessage(r, c.opts.MaxMessageSize, &c.readSizeHint)
+	ev.Time = time.Now()
+	var tooBig *messageTooBigError
+	if errors.As(err, &tooBig) {
+		c.die(&ending{code: CloseMessageTooBig, err: err})
+		return false
+	}
+	if err != nil {
+		c.readEnded(err)
+		return false
+	}
+	if ev.Kind == Text && !utf8.Valid(ev.Data) {
+		c.die(&ending{code: CloseInvalidPayload, err: errors.New(
+			"websocket: received a text message that is not valid UTF-8")})
+		return false
+	}
+	return c.enqueue(ev)
 }
 
 // enqueue adds ev to the inbound queue, waiting for room while it is full.

@@ -132,8 +132,9 @@ func TestEchoTextAndBinaryInOrder(t *testing.T) {
 func TestSendAfterCloseIsRefused(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t)
-	// A peer that never answers the close frame keeps the connection closing.
-	c, _ := dial(t, context.Background(), srv.URL()+"/noclose", conn.Options{CloseTimeout: waitBound})
+	// The peer never answers the close frame: the connection stays closing
+	// until the test's cleanup aborts it.
+	c, _ := dial(t, context.Background(), srv.URL()+"/noclose", conn.Options{CloseTimeout: time.Hour})
 	c.Close(conn.CloseNormal, "")
 	assert.ErrorIs(t, c.Send(false, []byte("x")), conn.ErrClosing)
 	assert.ErrorIs(t, c.Ping(), conn.ErrClosing)
@@ -179,6 +180,50 @@ func TestCancelledContextEndsTheHandshake(t *testing.T) {
 	case <-time.After(waitBound):
 		t.Fatal("Dial did not return when its context was cancelled")
 	}
+}
+
+func TestAbandonEndsTheHandshakeOnly(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	abandon, giveUp := context.WithCancel(context.Background())
+	errs := make(chan error, 1)
+	go func() {
+		_, _, err := conn.DialAbandonable(context.Background(), abandon, conn.Target{URL: srv.URL() + "/hang"},
+			conn.Options{}, func() {})
+		errs <- err
+	}()
+	require.Eventually(t, func() bool { return srv.Stats().Connections > 0 }, waitBound, time.Millisecond)
+	giveUp()
+	select {
+	case err := <-errs:
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "interrupted", "the VU's context did not end")
+	case <-time.After(waitBound):
+		t.Fatal("DialAbandonable did not return when abandon was cancelled")
+	}
+}
+
+func TestAbandonPlaysNoPartOnceOpen(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	abandon, giveUp := context.WithCancel(context.Background())
+	wake := make(chan struct{}, 1)
+	c, _, err := conn.DialAbandonable(context.Background(), abandon, conn.Target{URL: srv.URL() + "/echo"},
+		conn.Options{}, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+	require.NoError(t, err)
+	cl := &client{Conn: c, wake: wake}
+	giveUp()
+	require.NoError(t, c.Send(false, []byte("still open")))
+	echo := cl.until(t, conn.Text)
+	assert.Equal(t, "still open", string(last(echo).Data))
+	c.Close(conn.CloseNormal, "")
+	assert.Equal(t, conn.CloseNormal, last(cl.until(t, conn.Close)).Code)
+	<-c.Done()
 }
 
 func TestInvalidOptionsAreRejected(t *testing.T) {

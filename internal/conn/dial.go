@@ -74,11 +74,24 @@ type Handshake struct {
 // lives until it closes or ctx ends; when ctx ends it is torn down at once
 // with a 1001 (going away) close frame.
 func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Handshake, error) {
+	return DialAbandonable(ctx, ctx, t, opts, notify)
+}
+
+// DialAbandonable is Dial with a handshake that is also given up when
+// abandon ends. abandon must be ctx or a context derived from it. It plays
+// no part once the connection is open: the caller may cancel it then, so
+// that an open connection keeps no context of its own.
+func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notify func()) (*Conn, Handshake, error) {
 	if err := opts.validate(); err != nil {
 		return nil, Handshake{}, err
 	}
-	if u, err := url.Parse(t.URL); err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host == "" {
+	u, err := url.Parse(t.URL)
+	if err == nil && (u.Scheme == "ws" || u.Scheme == "wss") && u.Host == "" {
 		return nil, Handshake{}, fmt.Errorf("websocket: url %q has no host", t.URL)
+	}
+	var tlsCfg *tls.Config // only wss needs one: gorilla ignores it for ws
+	if err == nil && u.Scheme == "wss" {
+		tlsCfg = tlsConfig(t.TLSConfig)
 	}
 	opts = opts.withDefaults()
 
@@ -86,16 +99,17 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 	dialer := websocket.Dialer{
 		NetDialContext:    watch.dialContext,
 		Proxy:             http.ProxyFromEnvironment,
-		TLSClientConfig:   tlsConfig(t.TLSConfig),
+		TLSClientConfig:   tlsCfg,
 		EnableCompression: opts.Compression,
 		Subprotocols:      opts.Subprotocols,
 		Jar:               opts.Jar,
 		WriteBufferPool:   writeBufferPool,
 		WriteBufferSize:   writeBufferSize,
+		ReadBufferSize:    readBufferSize,
 	}
 
 	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
-	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+	hctx, cancel := context.WithTimeout(abandon, opts.HandshakeTimeout)
 	defer cancel()
 	// gorilla only honours the context's deadline once TCP is up: a
 	// cancelled context must close the connection to end the handshake.
@@ -110,7 +124,9 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 		hs.Status = resp.StatusCode
 		hs.Header = resp.Header
 		hs.Extensions = resp.Header.Values("Sec-WebSocket-Extensions")
-		hs.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeBody))
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols { // an accepted upgrade has no body
+			hs.Body, _ = io.ReadAll(io.LimitReader(resp.Body, maxHandshakeBody))
+		}
 		_ = resp.Body.Close()
 	}
 	if err != nil {
@@ -118,9 +134,6 @@ func Dial(ctx context.Context, t Target, opts Options, notify func()) (*Conn, Ha
 	}
 	hs.Subprotocol = ws.Subprotocol()
 	hs.RemoteAddr = ws.NetConn().RemoteAddr()
-	if hs.Status == http.StatusSwitchingProtocols {
-		hs.Body = nil
-	}
 
 	c := newConn(ws, watch.conn, opts, notify)
 	c.watch(ctx)
@@ -149,7 +162,7 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
 	}
 	w.conn = &countingConn{Conn: nc}
-	return w.conn, nil
+	return newBurstConn(w.conn), nil
 }
 
 // countingConn counts the bytes written to a connection: a close handshake

@@ -221,11 +221,12 @@ func (c *Conn) readEnding(err error) *ending {
 	}
 }
 
-// watch interrupts the connection when ctx ends.
+// watch interrupts the connection when ctx ends. The watch counts in
+// writers until it has run or finish has unregistered it.
 func (c *Conn) watch(ctx context.Context) {
-	c.watched = make(chan struct{})
+	c.writers.Add(1)
 	c.stop = context.AfterFunc(ctx, func() {
-		defer close(c.watched)
+		defer c.writers.Done()
 		c.interrupt(ctx)
 	})
 }
@@ -235,8 +236,8 @@ func (c *Conn) watch(ctx context.Context) {
 // queues the last events.
 func (c *Conn) finish() {
 	c.die(nil)
-	if c.stop != nil && !c.stop() {
-		<-c.watched
+	if c.stop != nil && c.stop() {
+		c.writers.Done() // the watch will never run
 	}
 	c.writers.Wait()
 

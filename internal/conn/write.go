@@ -245,7 +245,10 @@ func (c *Conn) write(m outbound) error {
 	switch m.kind {
 	case websocket.PingMessage:
 		c.pmu.Lock()
-		if len(c.pings) >= maxPendingPings {
+		switch {
+		case c.pings == nil: // made with the first ping: most connections send none
+			c.pings = make(map[string]time.Time)
+		case len(c.pings) >= maxPendingPings:
 			clear(c.pings) // a peer that never answers must not grow this without bound
 		}
 		c.pings[string(m.data)] = time.Now()
