@@ -45,30 +45,25 @@ func StringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// outboundCopy returns a copy of data for the write queue.
-func outboundCopy(data []byte) outboundData {
+// outboundCopy returns a copy of data for the write queue, and the pooled
+// buffer the copy is in, or nil.
+func outboundCopy(data []byte) (cp []byte, pooled *[]byte) {
 	class, size, ok := copyClass(len(data))
 	if !ok {
-		return outboundData{b: append(make([]byte, 0, len(data)), data...), class: -1}
+		return append(make([]byte, 0, len(data)), data...), nil
 	}
-	buf, _ := copyPools[class].Get().(*[]byte)
-	if buf == nil {
+	pooled, _ = copyPools[class].Get().(*[]byte)
+	if pooled == nil {
 		b := make([]byte, size)
-		buf = &b
+		pooled = &b
 	}
-	return outboundData{b: (*buf)[:copy(*buf, data)], class: class, buf: buf}
+	return (*pooled)[:copy(*pooled, data)], pooled
 }
 
-// outboundData is a message's copy in the write queue.
-type outboundData struct {
-	b     []byte
-	class int     // the pool buf goes back to, or -1
-	buf   *[]byte // the pooled buffer b is in
-}
-
-// release gives a pooled copy back; the message must not be used after.
-func (d outboundData) release() {
-	if d.buf != nil {
-		copyPools[d.class].Put(d.buf)
+// releaseCopy gives a pooled buffer of outboundCopy back, if there is one.
+func releaseCopy(pooled *[]byte) {
+	if pooled != nil {
+		class, _, _ := copyClass(cap(*pooled)) // a pooled buffer is as large as its class
+		copyPools[class].Put(pooled)
 	}
 }

@@ -20,6 +20,9 @@ func TestCopyClassesFitTheirMessages(t *testing.T) {
 			assert.LessOrEqual(t, size-n, n/4, "spare room")
 			assert.GreaterOrEqual(t, class, 0)
 			assert.Less(t, class, copyClasses)
+			again, sameSize, _ := copyClass(size)
+			assert.Equal(t, class, again, "a pooled buffer goes back to its own class")
+			assert.Equal(t, size, sameSize)
 			if other, dup := seen[class]; dup {
 				assert.Equal(t, other, size, "one size per class")
 			}
@@ -39,12 +42,13 @@ func TestOutboundCopyIsACopy(t *testing.T) {
 		for i := range data {
 			data[i] = byte(i)
 		}
-		cp := outboundCopy(data)
-		require.Equal(t, data, cp.b)
+		cp, pooled := outboundCopy(data)
+		require.Equal(t, data, cp)
+		assert.Equal(t, n >= minPooledCopy, pooled != nil, "pooled")
 		if n > 0 {
 			data[0]++
-			assert.NotEqual(t, data[0], cp.b[0], "the copy shares the caller's bytes")
+			assert.NotEqual(t, data[0], cp[0], "the copy shares the caller's bytes")
 		}
-		cp.release()
+		releaseCopy(pooled)
 	}
 }

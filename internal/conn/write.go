@@ -13,7 +13,10 @@ import (
 type outbound struct {
 	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
 	data []byte
-	copy outboundData // for a data message, the copy that data is
+	// pooled is the pooled buffer that a data message's copy is in, given
+	// back once the message is written; nil for other frames and small
+	// messages.
+	pooled *[]byte
 }
 
 // Buffered returns the bytes that Send has queued and that are not written yet.
@@ -33,11 +36,11 @@ func (c *Conn) Send(binary bool, data []byte) error {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	if err := c.writableLocked(); err != nil {
-		m.copy.release()
+		releaseCopy(m.pooled)
 		return err
 	}
 	if !c.fitsLocked(len(data)) {
-		m.copy.release()
+		releaseCopy(m.pooled)
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
@@ -55,7 +58,7 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 		c.smu.Lock()
 		if err := c.writableLocked(); err != nil {
 			c.smu.Unlock()
-			m.copy.release()
+			releaseCopy(m.pooled)
 			return err
 		}
 		if c.fitsLocked(len(data)) {
@@ -75,7 +78,7 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 		case <-c.dying:
 			// the next round reports why the connection went away
 		case <-ctx.Done():
-			m.copy.release()
+			releaseCopy(m.pooled)
 			return fmt.Errorf("websocket: waiting for room in the write queue: %w", context.Cause(ctx))
 		}
 	}
@@ -87,8 +90,8 @@ func dataMessage(binary bool, data []byte) outbound {
 	if binary {
 		kind = websocket.BinaryMessage
 	}
-	cp := outboundCopy(data)
-	return outbound{kind: kind, data: cp.b, copy: cp}
+	data, pooled := outboundCopy(data)
+	return outbound{kind: kind, data: data, pooled: pooled}
 }
 
 // allowReplies lets the reader take replies to what was written since the
@@ -172,7 +175,7 @@ func (c *Conn) writeLoop() {
 
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
 			c.written(len(m.data))
-			m.copy.release()
+			releaseCopy(m.pooled)
 		}
 		if err != nil {
 			c.die(&ending{code: CloseAbnormal, err: fmt.Errorf("websocket write failed: %w", err)})
