@@ -101,6 +101,11 @@ func (c *burstConn) Read(p []byte) (int, error) {
 	if c.burst || c.buf != nil {
 		return c.readBurst(p)
 	}
+	return c.readInto(p)
+}
+
+// readInto reads into p itself; a read that fills p starts a burst.
+func (c *burstConn) readInto(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.burst = n == len(p)
 	return n, err
@@ -111,9 +116,7 @@ func (c *burstConn) Read(p []byte) (int, error) {
 func (c *burstConn) readBurst(p []byte) (int, error) {
 	if c.buf == nil {
 		if len(p) >= directReadSize {
-			n, err := c.Conn.Read(p)
-			c.burst = n == len(p)
-			return n, err
+			return c.readInto(p)
 		}
 		buf, _ := readBurstPool.Get().(*[readBurstSize]byte)
 		n, err := c.Conn.Read(buf[:])
