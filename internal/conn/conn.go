@@ -133,23 +133,32 @@ type Conn struct {
 	pings     map[string]time.Time
 	pingCount int
 
+	// wlock serialises the writes to the network (see frame.go): a send
+	// takes it, a receive gives it back. writeErr, under it, fails the
+	// writes after a failed write or a close frame.
+	wlock      chan struct{}
+	writeErr   error
+	compressed bool // gorilla compresses data messages: it writes them
+
 	wire  *countingConn // the TCP connection, counting what is written to it
 	dying chan struct{} // closed when the state becomes tearingDown
 	done  chan struct{} // closed when the state becomes gone
 }
 
-func newConn(ws *websocket.Conn, wire *countingConn, opts Options, notify func()) *Conn {
+func newConn(ws *websocket.Conn, wire *countingConn, compressed bool, opts Options, notify func()) *Conn {
 	// The header, cookies and subprotocols were for the handshake: a
 	// long-lived connection does not keep them.
 	opts.Header, opts.Jar, opts.Subprotocols = nil, nil, nil
 	c := &Conn{
-		ws:     ws,
-		wire:   wire,
-		opts:   opts,
-		notify: notify,
-		room:   make(chan struct{}, 1),
-		dying:  make(chan struct{}),
-		done:   make(chan struct{}),
+		ws:         ws,
+		wire:       wire,
+		compressed: compressed,
+		opts:       opts,
+		notify:     notify,
+		room:       make(chan struct{}, 1),
+		wlock:      make(chan struct{}, 1),
+		dying:      make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	ws.SetReadLimit(opts.MaxMessageSize)
 	ws.SetPingHandler(c.handlePing)
@@ -279,7 +288,7 @@ func (c *Conn) enqueue(ev Event) bool {
 }
 
 func (c *Conn) handlePing(data string) error {
-	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWriteWait))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering ping: %w", err)
 	}

@@ -135,7 +135,7 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	hs.Subprotocol = ws.Subprotocol()
 	hs.RemoteAddr = ws.NetConn().RemoteAddr()
 
-	c := newConn(ws, watch.conn, opts, notify)
+	c := newConn(ws, watch.conn, negotiatedDeflate(hs.Extensions), opts, notify)
 	c.watch(ctx)
 	go c.readLoop()
 	return c, hs, nil

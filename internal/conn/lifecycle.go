@@ -78,7 +78,7 @@ func (c *Conn) stallWait() time.Duration {
 
 // writeClose writes the close frame that Close queued.
 func (c *Conn) writeClose(frame []byte) error {
-	err := c.ws.WriteControl(websocket.CloseMessage, frame, time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.CloseMessage, frame, time.Now().Add(controlWriteWait))
 	if errors.Is(err, websocket.ErrCloseSent) {
 		return nil // the peer closed first and we already answered it
 	}
@@ -102,7 +102,7 @@ func (c *Conn) handleClose(code int, reason string) error {
 	if StatusCode(code) == CloseNoStatus {
 		answer = []byte{}
 	}
-	err := c.ws.WriteControl(websocket.CloseMessage, answer, time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.CloseMessage, answer, time.Now().Add(controlWriteWait))
 	c.closeWritten()
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering close frame: %w", err)
@@ -186,7 +186,7 @@ func (c *Conn) die(cause *ending) {
 	c.smu.Unlock()
 
 	if sendClose {
-		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(cause.code), ""),
+		_ = c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(cause.code), ""),
 			time.Now().Add(interruptWriteWait))
 	}
 	_ = c.ws.Close()

@@ -7,8 +7,9 @@ import (
 )
 
 // Send and SendWait copy each message into storage of their own, so that the
-// caller may change or reuse its bytes at once. A message of at least
-// minPooledCopy bytes is copied into a pooled buffer that the writer gives
+// caller may change or reuse its bytes at once, after room for the header of
+// its frame (see frame.go). A message that takes at least minPooledCopy bytes
+// so is copied into a pooled buffer that the writer gives
 // back once the message is on the wire: a script that sends large messages
 // in a loop reuses a few buffers instead of leaving one to the garbage
 // collector per message. Pooled sizes go by quarter steps between powers of
@@ -45,19 +46,25 @@ func StringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// outboundCopy returns a copy of data for the write queue, and the pooled
-// buffer the copy is in, or nil.
-func outboundCopy(data []byte) (cp []byte, pooled *[]byte) {
-	class, size, ok := copyClass(len(data))
+// outboundCopy returns a copy of data for the write queue, after
+// frameHeadroom bytes for the header of its frame, and the pooled buffer the
+// copy is in, or nil.
+func outboundCopy(data []byte) (frame []byte, pooled *[]byte) {
+	n := frameHeadroom + len(data)
+	class, size, ok := copyClass(n)
 	if !ok {
-		return append(make([]byte, 0, len(data)), data...), nil
+		frame = make([]byte, n)
+		copy(frame[frameHeadroom:], data)
+		return frame, nil
 	}
 	pooled, _ = copyPools[class].Get().(*[]byte)
 	if pooled == nil {
 		b := make([]byte, size)
 		pooled = &b
 	}
-	return (*pooled)[:copy(*pooled, data)], pooled
+	frame = (*pooled)[:n]
+	copy(frame[frameHeadroom:], data)
+	return frame, pooled
 }
 
 // releaseCopy gives a pooled buffer of outboundCopy back, if there is one.

@@ -37,14 +37,15 @@ func TestCopyClassesFitTheirMessages(t *testing.T) {
 
 func TestOutboundCopyIsACopy(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{0, 10, minPooledCopy, 1 << 20} {
+	for _, n := range []int{0, 10, minPooledCopy - frameHeadroom - 1, minPooledCopy - frameHeadroom, 1 << 20} {
 		data := make([]byte, n)
 		for i := range data {
 			data[i] = byte(i)
 		}
-		cp, pooled := outboundCopy(data)
+		frame, pooled := outboundCopy(data)
+		cp := frame[frameHeadroom:]
 		require.Equal(t, data, cp)
-		assert.Equal(t, n >= minPooledCopy, pooled != nil, "pooled")
+		assert.Equal(t, frameHeadroom+n >= minPooledCopy, pooled != nil, "pooled")
 		if n > 0 {
 			data[0]++
 			assert.NotEqual(t, data[0], cp[0], "the copy shares the caller's bytes")

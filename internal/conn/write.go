@@ -13,6 +13,9 @@ import (
 type outbound struct {
 	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
 	data []byte
+	// frame is, for a data message, the copy that data is the end of:
+	// frameHeadroom bytes for the frame's header, then data.
+	frame []byte
 	// pooled is the pooled buffer that a data message's copy is in, given
 	// back once the message is written; nil for other frames and small
 	// messages.
@@ -90,8 +93,8 @@ func dataMessage(binary bool, data []byte) outbound {
 	if binary {
 		kind = websocket.BinaryMessage
 	}
-	data, pooled := outboundCopy(data)
-	return outbound{kind: kind, data: data, pooled: pooled}
+	frame, pooled := outboundCopy(data)
+	return outbound{kind: kind, data: frame[frameHeadroom:], frame: frame, pooled: pooled}
 }
 
 // allowReplies lets the reader take replies to what was written since the
@@ -256,10 +259,10 @@ func (c *Conn) write(m outbound) error {
 		}
 		c.pings[string(m.data)] = time.Now()
 		c.pmu.Unlock()
-		return c.ws.WriteControl(m.kind, m.data, time.Now().Add(controlWriteWait))
+		return c.writeControl(m.kind, m.data, time.Now().Add(controlWriteWait))
 	case websocket.CloseMessage:
 		return c.writeClose(m.data)
 	default:
-		return c.ws.WriteMessage(m.kind, m.data)
+		return c.writeData(m)
 	}
 }
