@@ -1,0 +1,445 @@
+package conn_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/loadkit/xk6-ws/internal/conn"
+)
+
+// frameLengths are payload lengths at the edges of the three length
+// encodings of a frame, and a large message.
+var frameLengths = []int{0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20}
+
+// payload returns n bytes of valid UTF-8 that tell the message seq apart.
+func payload(seq, n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = 'a' + byte((i+seq)%26)
+	}
+	return p
+}
+
+func TestDataMessagesOfEveryLengthEncodingRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, compression := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compression=%t", compression), func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t)
+			c, hs := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{Compression: compression})
+			require.Equal(t, compression, strings.Contains(strings.Join(hs.Extensions, ","), "permessage-deflate"),
+				"negotiated compression: %q", hs.Extensions)
+			for i, n := range frameLengths {
+				for _, kind := range []conn.Kind{conn.Text, conn.Binary} {
+					want := payload(i, n)
+					require.NoError(t, c.Send(kind == conn.Binary, want))
+					got := last(c.until(t, kind))
+					require.Equal(t, kind, got.Kind)
+					require.Equal(t, want, got.Data, "%d bytes of kind %d", n, kind)
+				}
+			}
+		})
+	}
+}
+
+// recordingDialer dials TCP connections that log the write deadlines set on
+// them and the writes made to them, in order.
+type recordingDialer struct {
+	mu  sync.Mutex
+	log []wireEvent
+}
+
+// wireEvent is a write deadline set (deadline true; zero: none) or a write
+// of size bytes that starts with first.
+type wireEvent struct {
+	deadline bool
+	zero     bool
+	first    byte
+	size     int
+}
+
+func (d *recordingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	nc, err := nd.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{Conn: nc, d: d}, nil
+}
+
+func (d *recordingDialer) add(ev wireEvent) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.log = append(d.log, ev)
+}
+
+// events returns the log so far.
+func (d *recordingDialer) events() []wireEvent {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]wireEvent(nil), d.log...)
+}
+
+type recordingConn struct {
+	net.Conn
+	d *recordingDialer
+}
+
+func (c *recordingConn) SetWriteDeadline(t time.Time) error {
+	c.d.add(wireEvent{deadline: true, zero: t.IsZero()})
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *recordingConn) SetDeadline(t time.Time) error {
+	c.d.add(wireEvent{deadline: true, zero: t.IsZero()})
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		c.d.add(wireEvent{first: p[0], size: len(p)})
+	}
+	return c.Conn.Write(p)
+}
+
+// rawFrame is a frame as a server read it off the wire.
+type rawFrame struct {
+	fin, masked bool
+	opcode      byte
+	lengthBytes int // bytes of the extended length: 0, 2 or 8
+	payload     []byte
+}
+
+// readRawFrame reads one frame from r and unmasks its payload.
+func readRawFrame(r io.Reader) (rawFrame, error) {
+	var head [2]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return rawFrame{}, fmt.Errorf("reading a frame header: %w", err)
+	}
+	f := rawFrame{fin: head[0]&0x80 != 0, opcode: head[0] & 0x0f, masked: head[1]&0x80 != 0}
+	n := uint64(head[1] & 0x7f)
+	switch n {
+	case 126:
+		f.lengthBytes = 2
+	case 127:
+		f.lengthBytes = 8
+	}
+	if f.lengthBytes > 0 {
+		ext := make([]byte, 8)
+		if _, err := io.ReadFull(r, ext[8-f.lengthBytes:]); err != nil {
+			return rawFrame{}, fmt.Errorf("reading a frame length: %w", err)
+		}
+		n = binary.BigEndian.Uint64(ext)
+	}
+	var key [4]byte
+	if f.masked {
+		if _, err := io.ReadFull(r, key[:]); err != nil {
+			return rawFrame{}, fmt.Errorf("reading a mask key: %w", err)
+		}
+	}
+	if n > 2<<20 {
+		return rawFrame{}, fmt.Errorf("frame of %d bytes is larger than any the test sends", n)
+	}
+	f.payload = make([]byte, n)
+	if _, err := io.ReadFull(r, f.payload); err != nil {
+		return rawFrame{}, fmt.Errorf("reading a payload: %w", err)
+	}
+	for i := range f.payload {
+		f.payload[i] ^= key[i%4]
+	}
+	return f, nil
+}
+
+// rawServer accepts one connection on 127.0.0.1, answers its handshake,
+// and sends on frames the frames that the client writes, until it fails.
+func rawServer(t *testing.T) (url string, frames <-chan rawFrame) {
+	t.Helper()
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	out := make(chan rawFrame, len(frameLengths)*2)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		defer close(out)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer func() { _ = c.Close() }()
+		if err := upgrade(c); err != nil { // also sends a message, and leaves no deadline
+			t.Errorf("raw server: %v", err)
+			return
+		}
+		if err := c.SetReadDeadline(time.Now().Add(waitBound)); err != nil {
+			t.Errorf("raw server: %v", err)
+			return
+		}
+		br := bufio.NewReader(c)
+		for {
+			f, err := readRawFrame(br)
+			if err != nil {
+				return // the client went away, or the test ended
+			}
+			select {
+			case out <- f:
+			case <-stop:
+				return
+			}
+		}
+	})
+	t.Cleanup(func() {
+		close(stop)
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return "ws://" + ln.Addr().String() + "/", out
+}
+
+// A data message goes out as one masked, final frame with the shortest
+// length encoding, written in one call.
+func TestDataMessageIsOneMaskedFrameInOneWrite(t *testing.T) {
+	t.Parallel()
+	url, frames := rawServer(t)
+	dialer := &recordingDialer{}
+	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: dialer}, conn.Options{})
+	c.until(t, conn.Text) // the server's message: the handshake is over
+
+	for i, n := range frameLengths {
+		for _, binaryMessage := range []bool{false, true} {
+			want := payload(i, n)
+			before := len(dialer.events())
+			require.NoError(t, c.Send(binaryMessage, want))
+
+			var f rawFrame
+			select {
+			case got, ok := <-frames:
+				require.True(t, ok, "the raw server stopped")
+				f = got
+			case <-time.After(waitBound):
+				t.Fatalf("no frame of %d bytes within %s", n, waitBound)
+			}
+			opcode := byte(websocket.TextMessage)
+			if binaryMessage {
+				opcode = websocket.BinaryMessage
+			}
+			assert.True(t, f.fin, "FIN of %d bytes", n)
+			assert.Equal(t, opcode, f.opcode, "opcode of %d bytes", n)
+			assert.True(t, f.masked, "MASK of %d bytes", n)
+			wantLengthBytes := 0
+			switch {
+			case n > 65535:
+				wantLengthBytes = 8
+			case n > 125:
+				wantLengthBytes = 2
+			}
+			assert.Equal(t, wantLengthBytes, f.lengthBytes, "extended length of %d bytes", n)
+			require.Equal(t, want, f.payload, "unmasked payload of %d bytes", n)
+
+			var writes []wireEvent
+			for _, ev := range dialer.events()[before:] {
+				if !ev.deadline {
+					writes = append(writes, ev)
+				}
+			}
+			require.Len(t, writes, 1, "writes of a %d-byte message", n)
+			assert.Equal(t, 2+wantLengthBytes+4+n, writes[0].size, "the whole frame of %d bytes in the write", n)
+		}
+	}
+}
+
+// A control frame's write deadline is not left on the connection for the
+// data message written after it: gorilla sets none for data messages.
+func TestControlFrameDeadlineDoesNotApplyToDataMessages(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	dialer := &recordingDialer{}
+	c := dialTarget(t, context.Background(), conn.Target{URL: srv.URL() + "/echo", Dialer: dialer}, conn.Options{})
+	for i := range 3 {
+		require.NoError(t, c.Ping())
+		c.until(t, conn.Pong)
+		require.NoError(t, c.Send(true, payload(i, 100)))
+		c.until(t, conn.Binary)
+	}
+
+	deadline, pings, messages := false, 0, 0 // a write deadline is set
+	for _, ev := range dialer.events() {
+		switch {
+		case ev.deadline:
+			deadline = !ev.zero
+		case ev.first == 0x80|websocket.PingMessage:
+			pings++
+			assert.True(t, deadline, "a ping is written with a deadline")
+		case ev.first == 0x80|websocket.BinaryMessage:
+			messages++
+			assert.False(t, deadline, "data message %d is written with a control frame's deadline", messages)
+		}
+	}
+	assert.Equal(t, 3, pings)
+	assert.Equal(t, 3, messages)
+}
+
+// chunkingDialer dials TCP connections that write in small pieces and let
+// other goroutines run between them, as a net.Conn may: nothing but the
+// connection's write lock keeps another frame out of a data frame then.
+type chunkingDialer struct{}
+
+func (chunkingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var nd net.Dialer
+	nc, err := nd.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return chunkingConn{nc}, nil
+}
+
+type chunkingConn struct{ net.Conn }
+
+func (c chunkingConn) Write(p []byte) (int, error) {
+	const chunk = 256
+	written := 0
+	for written < len(p) {
+		n, err := c.Conn.Write(p[written:min(written+chunk, len(p))])
+		written += n
+		if err != nil {
+			return written, err
+		}
+		runtime.Gosched()
+	}
+	return written, nil
+}
+
+// pingingServer reads messages from the client while it pings it as fast as
+// it can, and checks both: the messages are sequenced payloads of size
+// bytes, the pongs answer the pings in order. Once it read count messages it
+// stops pinging, sends the ping "last", and expects the text message "end"
+// after that ping's pong. It sends nil on result when all was intact.
+func pingingServer(t *testing.T, count, size int) (url string, result <-chan error) {
+	t.Helper()
+	out := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			out <- err
+			return
+		}
+		defer func() { _ = ws.Close() }()
+		out <- checkPingedStream(ws, count, size)
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/", out
+}
+
+func checkPingedStream(ws *websocket.Conn, count, size int) error {
+	if err := ws.SetReadDeadline(time.Now().Add(waitBound)); err != nil {
+		return err
+	}
+	var pongs []string
+	ws.SetPongHandler(func(data string) error {
+		pongs = append(pongs, data)
+		return nil
+	})
+
+	stop := make(chan struct{})
+	pinged := make(chan int, 1)
+	go func() {
+		pings := 0
+		defer func() { pinged <- pings }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if ws.WriteControl(websocket.PingMessage, []byte(strconv.Itoa(pings)), time.Now().Add(waitBound)) != nil {
+				return
+			}
+			pings++
+		}
+	}()
+	stopPinging := func() int {
+		close(stop)
+		return <-pinged
+	}
+
+	for i := range count {
+		kind, data, err := ws.ReadMessage()
+		if err != nil {
+			stopPinging()
+			return fmt.Errorf("reading message %d: %w", i, err)
+		}
+		if kind != websocket.BinaryMessage || string(data) != string(payload(i, size)) {
+			stopPinging()
+			return fmt.Errorf("message %d is not intact: kind %d, %d bytes", i, kind, len(data))
+		}
+	}
+	pings := stopPinging()
+	if err := ws.WriteControl(websocket.PingMessage, []byte("last"), time.Now().Add(waitBound)); err != nil {
+		return fmt.Errorf("sending the last ping: %w", err)
+	}
+	kind, data, err := ws.ReadMessage()
+	switch {
+	case err != nil:
+		return fmt.Errorf("reading the end: %w", err)
+	case kind != websocket.TextMessage || string(data) != "end":
+		return fmt.Errorf("the end is %d %q", kind, data)
+	case pings == 0:
+		return fmt.Errorf("no ping was sent while %d messages were read", count)
+	}
+	want := make([]string, 0, pings+1)
+	for i := range pings {
+		want = append(want, strconv.Itoa(i))
+	}
+	want = append(want, "last")
+	if strings.Join(pongs, ",") != strings.Join(want, ",") {
+		return fmt.Errorf("%d pongs do not answer the %d pings in order", len(pongs), len(want))
+	}
+	return nil
+}
+
+// A peer that pings all the time gets every pong and every large message
+// intact: a pong is never written inside a data frame.
+func TestPongsNeverLandInsideDataFrames(t *testing.T) {
+	t.Parallel()
+	const count, size = 16, 128 << 10
+	url, result := pingingServer(t, count, size)
+	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: chunkingDialer{}}, conn.Options{})
+	for i := range count {
+		require.NoError(t, c.Send(true, payload(i, size)))
+	}
+
+	// Drain the pings, and answer the last one, which comes after all
+	// messages were read and after its pong, with the end.
+	deadline := time.After(waitBound)
+	for {
+		select {
+		case err := <-result:
+			require.NoError(t, err)
+			return
+		case <-c.wake:
+		case <-deadline:
+			t.Fatalf("the server did not finish within %s", waitBound)
+		}
+		c.buf = c.Events(c.buf)
+		for _, ev := range c.buf {
+			if ev.Kind == conn.Ping && string(ev.Data) == "last" {
+				require.NoError(t, c.Send(false, []byte("end")))
+			}
+		}
+	}
+}
