@@ -12,10 +12,10 @@ import (
 )
 
 // A data message of a connection without compression is written by this
-// package rather than by gorilla: as one frame, in one write call, masked in
-// place in the copy that Send made, which has frameHeadroom bytes in front of
-// the message for the frame's header. gorilla would copy the message once
-// more into its write buffer and cut it into frames of that buffer's size.
+// package rather than by gorilla: as one frame, in one write call. Send
+// copies the message into its frame, masking it in the same pass, behind
+// the frame's header. gorilla would copy the message once more into its
+// write buffer, mask it there, and cut it into frames of that buffer's size.
 //
 // Control frames, and data messages of a compressed connection, are still
 // written by gorilla. Every write to the network holds the connection's
@@ -36,51 +36,53 @@ const (
 	maskKeySize     = 4
 )
 
-// writeFrame builds the header of a data message of kind in front of its
-// payload, masks the payload in place and returns the frame:
-// frame[frameHeadroom:] is the payload, frame[:frameHeadroom] its headroom.
-// The payload is unusable afterwards.
-func writeFrame(kind int, frame []byte) []byte {
-	payload := frame[frameHeadroom:]
+// encodeFrame encodes the data message payload of kind as one masked frame
+// into buf, which has room for it and frameHeadroom bytes more, so that the
+// payload starts at buf[frameHeadroom:]. It returns the frame, which ends
+// where the payload does and starts where its header does.
+func encodeFrame(kind int, buf, payload []byte) []byte {
 	n := len(payload)
 	key := rand.Uint32() //nolint:gosec // a mask key keeps proxies from caching, it is no secret (RFC 6455, 10.3)
 	start := frameHeadroom - maskKeySize
-	binary.LittleEndian.PutUint32(frame[start:], key)
+	binary.LittleEndian.PutUint32(buf[start:], key)
 	switch {
 	case n <= maxShortLength:
 		start -= 2
-		frame[start+1] = maskBit | byte(n)
+		buf[start+1] = maskBit | byte(n)
 	case n <= maxMediumLength:
 		start -= 4
-		frame[start+1] = maskBit | mediumLength
-		binary.BigEndian.PutUint16(frame[start+2:], uint16(n))
+		buf[start+1] = maskBit | mediumLength
+		binary.BigEndian.PutUint16(buf[start+2:], uint16(n))
 	default:
 		start -= 10
-		frame[start+1] = maskBit | longLength
-		binary.BigEndian.PutUint64(frame[start+2:], uint64(n))
+		buf[start+1] = maskBit | longLength
+		binary.BigEndian.PutUint64(buf[start+2:], uint64(n))
 	}
-	frame[start] = finBit | byte(kind)
-	maskBytes(key, payload)
-	return frame[start:]
+	buf[start] = finBit | byte(kind)
+	maskCopy(buf[frameHeadroom:frameHeadroom+n], payload, key)
+	return buf[start : frameHeadroom+n]
 }
 
-// maskBytes XORs b with the mask key, whose first byte is the key's lowest,
-// from the key's first byte on: eight bytes at a time, then one at a time.
-func maskBytes(key uint32, b []byte) {
+// maskCopy copies src into dst, which is as long, masked with key: each byte
+// is XORed with a byte of the key, the key's lowest first. It does in one
+// pass what a copy and masking in place do in two, eight bytes at a time,
+// and takes half their time for a large message.
+func maskCopy(dst, src []byte, key uint32) {
 	k := uint64(key) | uint64(key)<<32
-	for len(b) >= 32 {
-		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k)
-		binary.LittleEndian.PutUint64(b[8:], binary.LittleEndian.Uint64(b[8:])^k)
-		binary.LittleEndian.PutUint64(b[16:], binary.LittleEndian.Uint64(b[16:])^k)
-		binary.LittleEndian.PutUint64(b[24:], binary.LittleEndian.Uint64(b[24:])^k)
-		b = b[32:]
+	dst = dst[:len(src)]
+	for len(src) >= 32 && len(dst) >= 32 {
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src)^k)
+		binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:])^k)
+		binary.LittleEndian.PutUint64(dst[16:], binary.LittleEndian.Uint64(src[16:])^k)
+		binary.LittleEndian.PutUint64(dst[24:], binary.LittleEndian.Uint64(src[24:])^k)
+		src, dst = src[32:], dst[32:]
 	}
-	for len(b) >= 8 {
-		binary.LittleEndian.PutUint64(b, binary.LittleEndian.Uint64(b)^k)
-		b = b[8:]
+	for len(src) >= 8 && len(dst) >= 8 {
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src)^k)
+		src, dst = src[8:], dst[8:]
 	}
-	for i := range b {
-		b[i] ^= byte(k >> (8 * (i & 3)))
+	for i := range src {
+		dst[i] = src[i] ^ byte(k>>(8*(i&3)))
 	}
 }
 
@@ -145,23 +147,24 @@ func (c *Conn) writeData(m outbound) error {
 		return c.writeErr
 	}
 	var err error
-	if c.compressed {
-		err = c.ws.WriteMessage(m.kind, m.data)
+	if m.frame != nil {
+		err = c.writeFrame(m.frame)
 	} else {
-		err = c.writeFrame(m)
+		err = c.ws.WriteMessage(m.kind, m.data)
 	}
 	c.wrote(m.kind, err)
 	return err
 }
 
-// writeFrame writes m as one frame, with the write deadline that gorilla
-// would set for it (none): a control frame's deadline must not last.
-func (c *Conn) writeFrame(m outbound) error {
+// writeFrame writes the frame of a data message, with the write deadline
+// that gorilla would set for it (none): a control frame's deadline must not
+// last.
+func (c *Conn) writeFrame(frame []byte) error {
 	nc := c.ws.NetConn()
 	if err := nc.SetWriteDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("clearing the write deadline: %w", err)
 	}
-	_, err := nc.Write(writeFrame(m.kind, m.frame))
+	_, err := nc.Write(frame)
 	return err
 }
 

@@ -7,12 +7,12 @@ import (
 )
 
 // Send and SendWait copy each message into storage of their own, so that the
-// caller may change or reuse its bytes at once, after room for the header of
-// its frame (see frame.go). A message that takes at least minPooledCopy bytes
-// so is copied into a pooled buffer that the writer gives
-// back once the message is on the wire: a script that sends large messages
-// in a loop reuses a few buffers instead of leaving one to the garbage
-// collector per message. Pooled sizes go by quarter steps between powers of
+// caller may change or reuse its bytes at once: most often into its frame,
+// after room for the frame's header (see frame.go). A copy of at least
+// minPooledCopy bytes is made in a pooled buffer that the writer gives back
+// once the message is on the wire: a script that sends large messages in a
+// loop reuses a few buffers instead of leaving one to the garbage collector
+// per message. Pooled sizes go by quarter steps between powers of
 // two, so a buffer is at most a quarter larger than its message.
 const (
 	minPooledShift = 12 // 4 KiB
@@ -46,28 +46,22 @@ func StringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// outboundCopy returns a copy of data for the write queue, after
-// frameHeadroom bytes for the header of its frame, and the pooled buffer the
-// copy is in, or nil.
-func outboundCopy(data []byte) (frame []byte, pooled *[]byte) {
-	n := frameHeadroom + len(data)
+// outboundBuffer returns n bytes for the copy of a message in the write
+// queue, and the pooled buffer they are in, or nil.
+func outboundBuffer(n int) (buf []byte, pooled *[]byte) {
 	class, size, ok := copyClass(n)
 	if !ok {
-		frame = make([]byte, n)
-		copy(frame[frameHeadroom:], data)
-		return frame, nil
+		return make([]byte, n), nil
 	}
 	pooled, _ = copyPools[class].Get().(*[]byte)
 	if pooled == nil {
 		b := make([]byte, size)
 		pooled = &b
 	}
-	frame = (*pooled)[:n]
-	copy(frame[frameHeadroom:], data)
-	return frame, pooled
+	return (*pooled)[:n], pooled
 }
 
-// releaseCopy gives a pooled buffer of outboundCopy back, if there is one.
+// releaseCopy gives a pooled buffer of outboundBuffer back, if there is one.
 func releaseCopy(pooled *[]byte) {
 	if pooled != nil {
 		class, _, _ := copyClass(cap(*pooled)) // a pooled buffer is as large as its class

@@ -12,9 +12,11 @@ import (
 // outbound is one frame waiting for the writer.
 type outbound struct {
 	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
+	// data is the payload, a copy of the caller's; masked when frame is set.
 	data []byte
-	// frame is, for a data message, the copy that data is the end of:
-	// frameHeadroom bytes for the frame's header, then data.
+	// frame is, for a data message that this package writes itself (see
+	// frame.go), the whole frame, which ends with data; nil when gorilla
+	// writes the message.
 	frame []byte
 	// pooled is the pooled buffer that a data message's copy is in, given
 	// back once the message is written; nil for other frames and small
@@ -35,7 +37,7 @@ func (c *Conn) Buffered() int64 {
 // ErrWriteQueueFull. Once the connection no longer takes messages, the
 // error says why (see Conn).
 func (c *Conn) Send(binary bool, data []byte) error {
-	m := dataMessage(binary, data)
+	m := c.dataMessage(binary, data)
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	if err := c.writableLocked(); err != nil {
@@ -56,7 +58,7 @@ func (c *Conn) Send(binary bool, data []byte) error {
 // connection goes away (it returns an error wrapping ErrClosed). It queues
 // nothing when it returns an error.
 func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
-	m := dataMessage(binary, data)
+	m := c.dataMessage(binary, data)
 	for {
 		c.smu.Lock()
 		if err := c.writableLocked(); err != nil {
@@ -87,14 +89,21 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 	}
 }
 
-// dataMessage makes the frame of a data message, with a copy of data.
-func dataMessage(binary bool, data []byte) outbound {
+// dataMessage makes the outbound of a data message, with a copy of data:
+// already its frame, unless gorilla compresses it.
+func (c *Conn) dataMessage(binary bool, data []byte) outbound {
 	kind := websocket.TextMessage
 	if binary {
 		kind = websocket.BinaryMessage
 	}
-	frame, pooled := outboundCopy(data)
-	return outbound{kind: kind, data: frame[frameHeadroom:], frame: frame, pooled: pooled}
+	if c.compressed {
+		buf, pooled := outboundBuffer(len(data))
+		copy(buf, data)
+		return outbound{kind: kind, data: buf, pooled: pooled}
+	}
+	buf, pooled := outboundBuffer(frameHeadroom + len(data))
+	frame := encodeFrame(kind, buf, data)
+	return outbound{kind: kind, data: buf[frameHeadroom:], frame: frame, pooled: pooled}
 }
 
 // allowReplies lets the reader take replies to what was written since the
