@@ -3,6 +3,8 @@ package conn_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/echoserver"
 )
 
 // frameLengths are payload lengths at the edges of the three length
@@ -38,13 +41,30 @@ func payload(seq, n int) []byte {
 
 func TestDataMessagesOfEveryLengthEncodingRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, compression := range []bool{false, true} {
-		t.Run(fmt.Sprintf("compression=%t", compression), func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		tls         bool
+		compression bool
+	}{{"plain", false, false}, {"compressed", false, true}, {"tls", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServer(t)
-			c, hs := dial(t, context.Background(), srv.URL()+"/echo", conn.Options{Compression: compression})
-			require.Equal(t, compression, strings.Contains(strings.Join(hs.Extensions, ","), "permessage-deflate"),
-				"negotiated compression: %q", hs.Extensions)
+			target := conn.Target{}
+			var srv *echoserver.Server
+			if tc.tls {
+				var err error
+				srv, err = echoserver.Start(echoserver.Options{TLS: &echoserver.TLSOptions{}})
+				require.NoError(t, err)
+				t.Cleanup(func() { require.NoError(t, srv.Close()) })
+				roots := x509.NewCertPool()
+				require.True(t, roots.AppendCertsFromPEM(srv.CACertPEM()))
+				target.TLSConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+			} else {
+				srv = startServer(t)
+			}
+			target.URL = srv.URL() + "/echo"
+			c := dialTarget(t, context.Background(), target, conn.Options{Compression: tc.compression})
+			require.Equal(t, tc.compression, strings.Contains(strings.Join(c.hs.Extensions, ","), "permessage-deflate"),
+				"negotiated compression: %q", c.hs.Extensions)
 			for i, n := range frameLengths {
 				for _, kind := range []conn.Kind{conn.Text, conn.Binary} {
 					want := payload(i, n)
