@@ -186,23 +186,22 @@ func readRawFrame(r io.Reader) (rawFrame, error) {
 	return f, nil
 }
 
-// rawServer accepts one connection on 127.0.0.1, answers its handshake,
-// and sends on frames the frames that the client writes, until it fails.
-func rawServer(t *testing.T) (url string, frames <-chan rawFrame) {
+// rawServer accepts one connection on 127.0.0.1, answers its handshake
+// (with a message), and hands it to serve, with a read deadline of
+// waitBound; stop is closed when the test ends.
+func rawServer(t *testing.T, serve func(c net.Conn, br *bufio.Reader, stop <-chan struct{})) (url string) {
 	t.Helper()
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	out := make(chan rawFrame, len(frameLengths)*2)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Go(func() {
-		defer close(out)
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer func() { _ = c.Close() }()
-		if err := upgrade(c); err != nil { // also sends a message, and leaves no deadline
+		if err := upgrade(c); err != nil {
 			t.Errorf("raw server: %v", err)
 			return
 		}
@@ -210,7 +209,23 @@ func rawServer(t *testing.T) (url string, frames <-chan rawFrame) {
 			t.Errorf("raw server: %v", err)
 			return
 		}
-		br := bufio.NewReader(c)
+		serve(c, bufio.NewReader(c), stop)
+	})
+	t.Cleanup(func() {
+		close(stop)
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return "ws://" + ln.Addr().String() + "/"
+}
+
+// frameServer is a rawServer that sends on frames the frames the client
+// writes, until it fails.
+func frameServer(t *testing.T) (url string, frames <-chan rawFrame) {
+	t.Helper()
+	out := make(chan rawFrame)
+	url = rawServer(t, func(_ net.Conn, br *bufio.Reader, stop <-chan struct{}) {
+		defer close(out)
 		for {
 			f, err := readRawFrame(br)
 			if err != nil {
@@ -223,19 +238,14 @@ func rawServer(t *testing.T) (url string, frames <-chan rawFrame) {
 			}
 		}
 	})
-	t.Cleanup(func() {
-		close(stop)
-		_ = ln.Close()
-		wg.Wait()
-	})
-	return "ws://" + ln.Addr().String() + "/", out
+	return url, out
 }
 
 // A data message goes out as one masked, final frame with the shortest
 // length encoding, written in one call.
 func TestDataMessageIsOneMaskedFrameInOneWrite(t *testing.T) {
 	t.Parallel()
-	url, frames := rawServer(t)
+	url, frames := frameServer(t)
 	dialer := &recordingDialer{}
 	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: dialer}, conn.Options{})
 	c.until(t, conn.Text) // the server's message: the handshake is over
@@ -461,5 +471,60 @@ func TestPongsNeverLandInsideDataFrames(t *testing.T) {
 				require.NoError(t, c.Send(false, []byte("end")))
 			}
 		}
+	}
+}
+
+// When the peer closes while messages wait to be written, the answer to its
+// close frame is the last frame on the wire: the messages behind it are
+// dropped, not written after it.
+func TestNoDataFrameFollowsTheCloseFrame(t *testing.T) {
+	t.Parallel()
+	after := make(chan []byte, 1) // the opcodes read after the client's close frame
+	url := rawServer(t, func(c net.Conn, br *bufio.Reader, _ <-chan struct{}) {
+		defer close(after)
+		if _, err := readRawFrame(br); err != nil {
+			t.Errorf("reading the first message: %v", err)
+			return
+		}
+		if _, err := c.Write([]byte{0x80 | websocket.CloseMessage, 2, 0x03, 0xe8}); err != nil {
+			t.Errorf("closing: %v", err)
+			return
+		}
+		for {
+			f, err := readRawFrame(br)
+			if err != nil {
+				t.Errorf("reading up to the close frame: %v", err)
+				return
+			}
+			if f.opcode == websocket.CloseMessage {
+				break
+			}
+		}
+		var opcodes []byte
+		for {
+			f, err := readRawFrame(br)
+			if err != nil {
+				after <- opcodes // the client closed the connection
+				return
+			}
+			opcodes = append(opcodes, f.opcode)
+		}
+	})
+	c := dialTarget(t, context.Background(), conn.Target{URL: url}, conn.Options{})
+	c.until(t, conn.Text) // the server's message: the handshake is over
+	const count, size = 512, 16 << 10
+	for i := range count {
+		if err := c.Send(true, payload(i, size)); err != nil {
+			require.ErrorIs(t, err, conn.ErrClosed, "message %d", i)
+			break
+		}
+	}
+	closed := last(c.until(t, conn.Close))
+	assert.Equal(t, conn.CloseNormal, closed.Code)
+	select {
+	case opcodes := <-after:
+		assert.Empty(t, opcodes, "frames after the close frame")
+	case <-time.After(waitBound):
+		t.Fatalf("the server did not see the end within %s", waitBound)
 	}
 }
