@@ -21,9 +21,11 @@ import (
 // maxHandshakeBody bounds how much of a refused handshake's body is kept.
 const maxHandshakeBody = 64 << 10
 
-// writeBufferSize is the size of the pooled write buffers, and so of the
-// frames a large message is cut into: 64 KiB frames take a sixteenth of the
-// write calls of gorilla's default 4 KiB. Idle connections hold no buffer.
+// writeBufferSize is the size of the pooled write buffers that gorilla
+// writes compressed messages through, and so of the frames it cuts them
+// into: 64 KiB frames take a sixteenth of the write calls of gorilla's
+// default 4 KiB. Other messages are written as one frame without it (see
+// frame.go). Idle connections hold no buffer.
 const writeBufferSize = 64 << 10
 
 // writeBufferPool lends write buffers to connections only while they write,
