@@ -8,13 +8,17 @@ import (
 )
 
 // Every byte is masked with the key byte its offset selects, whatever the
-// length and however it splits into 32-, 8- and 1-byte steps.
+// length and however it splits into blocks and 32-, 8- and 1-byte steps.
 func TestMaskCopyMasksEveryByteWithItsKeyByte(t *testing.T) {
 	t.Parallel()
 	const key = 0xa1b2c3d4
 	var keyBytes [4]byte
 	binary.LittleEndian.PutUint32(keyBytes[:], key)
+	lengths := []int{minMaskBlocks - 1, minMaskBlocks, minMaskBlocks + 1, 3*maskBlock + 13, 1<<20 + 7}
 	for n := range 100 {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
 		src := make([]byte, n)
 		for i := range src {
 			src[i] = byte(i * 7)
