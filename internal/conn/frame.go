@@ -178,8 +178,8 @@ func (c *Conn) writeData(m outbound) error {
 		return c.writeErr
 	}
 	var err error
-	if m.frame != nil {
-		err = c.writeFrame(m.frame)
+	if m.header > 0 {
+		err = c.writeFrame(m.data)
 	} else {
 		err = c.ws.WriteMessage(m.kind, m.data)
 	}

@@ -12,17 +12,20 @@ import (
 // outbound is one frame waiting for the writer.
 type outbound struct {
 	kind int // websocket.TextMessage, BinaryMessage, PingMessage or CloseMessage
-	// data is the payload, a copy of the caller's; masked when frame is set.
+	// header is, for a data message that this package writes itself (see
+	// frame.go), the size of its frame's header; 0 when gorilla writes it.
+	header int
+	// data is the payload, a copy of the caller's, or, when header is above
+	// 0, the whole frame: the header, then the masked payload.
 	data []byte
-	// frame is, for a data message that this package writes itself (see
-	// frame.go), the whole frame, which ends with data; nil when gorilla
-	// writes the message.
-	frame []byte
 	// pooled is the pooled buffer that a data message's copy is in, given
 	// back once the message is written; nil for other frames and small
 	// messages.
 	pooled *[]byte
 }
+
+// size returns the size of the payload of m.
+func (m *outbound) size() int { return len(m.data) - m.header }
 
 // Buffered returns the bytes that Send has queued and that are not written yet.
 func (c *Conn) Buffered() int64 {
@@ -103,7 +106,7 @@ func (c *Conn) dataMessage(binary bool, data []byte) outbound {
 	}
 	buf, pooled := outboundBuffer(frameHeadroom + len(data))
 	frame := encodeFrame(kind, buf, data)
-	return outbound{kind: kind, data: buf[frameHeadroom:], frame: frame, pooled: pooled}
+	return outbound{kind: kind, header: len(frame) - len(data), data: frame, pooled: pooled}
 }
 
 // allowReplies lets the reader take replies to what was written since the
@@ -124,7 +127,7 @@ func (c *Conn) fitsLocked(n int) bool {
 }
 
 func (c *Conn) sendLocked(m outbound) {
-	c.buffered += int64(len(m.data))
+	c.buffered += int64(m.size())
 	c.enqueueWriteLocked(m)
 }
 
@@ -186,7 +189,7 @@ func (c *Conn) writeLoop() {
 		err := c.write(m)
 
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
-			c.written(len(m.data))
+			c.written(m.size())
 			releaseCopy(m.pooled)
 		}
 		if err != nil {
