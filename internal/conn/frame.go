@@ -43,7 +43,9 @@ const (
 // where the payload does and starts where its header does.
 func encodeFrame(kind int, buf, payload []byte) []byte {
 	n := len(payload)
-	key := rand.Uint32() //nolint:gosec // a mask key keeps proxies from caching, it is no secret (RFC 6455, 10.3)
+	// A mask key keeps proxies from mistaking a frame for something they
+	// cache; it is no secret (RFC 6455, section 10.3).
+	key := rand.Uint32()
 	start := frameHeadroom - maskKeySize
 	binary.LittleEndian.PutUint32(buf[start:], key)
 	switch {
@@ -203,8 +205,10 @@ func (c *Conn) writeFrame(frame []byte) error {
 // after a failed write, a torn frame may be on the wire, and after a close
 // frame no frame may follow, so every later write fails.
 func (c *Conn) wrote(kind int, err error) {
+	if c.writeErr != nil {
+		return
+	}
 	switch {
-	case c.writeErr != nil:
 	case err != nil:
 		c.writeErr = err
 	case kind == websocket.CloseMessage:

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -436,7 +437,7 @@ func checkPingedStream(ws *websocket.Conn, count, size int) error {
 		want = append(want, strconv.Itoa(i))
 	}
 	want = append(want, "last")
-	if strings.Join(pongs, ",") != strings.Join(want, ",") {
+	if !slices.Equal(pongs, want) {
 		return fmt.Errorf("%d pongs do not answer the %d pings in order", len(pongs), len(want))
 	}
 	return nil
