@@ -147,9 +147,9 @@ func newScenario(cfg config, name, api string) scenario {
 		sc.figures = idleFigures()
 	case "large":
 		sc.env = env("BENCH_MSG_SIZE", cfg.largeSize, "BENCH_ROUNDTRIPS", cfg.largeRoundTrips)
-		// The ceiling writes 64 KiB frames, as xk6-ws does.
+		// The ceiling writes each message as one frame, as xk6-ws does.
 		sc.ceilingArgs = args("-mode", "echo", "-conns", 1, "-size", cfg.largeSize, "-binary",
-			"-roundtrips", cfg.largeRoundTrips, "-write-buffer", 64<<10)
+			"-roundtrips", cfg.largeRoundTrips, "-write-buffer", cfg.largeSize)
 		sc.wantSockets, sc.exactOps = 1, float64(cfg.largeRoundTrips)
 		sc.figures = largeFigures(cfg.largeSize)
 	case "import":

@@ -51,7 +51,7 @@ func TestNewScenarioSizes(t *testing.T) {
 	large := newScenario(cfg, "large", "websockets")
 	assert.Equal(t, "1048576", large.env["BENCH_MSG_SIZE"])
 	assert.Equal(t, "200", large.env["BENCH_ROUNDTRIPS"])
-	assert.Equal(t, []string{"-mode", "echo", "-conns", "1", "-size", "1048576", "-binary", "-roundtrips", "200", "-write-buffer", "65536"},
+	assert.Equal(t, []string{"-mode", "echo", "-conns", "1", "-size", "1048576", "-binary", "-roundtrips", "200", "-write-buffer", "1048576"},
 		large.ceilingArgs)
 	assert.InDelta(t, 200.0, large.exactOps, 0)
 
