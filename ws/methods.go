@@ -24,6 +24,13 @@ type socketMethod struct {
 	call func(s *socket, args []sobek.Value) error
 }
 
+// numSocketMethods is how many methods Socket objects have: the length of
+// socketMethods, which a socket's array of bound methods cannot name.
+const numSocketMethods = 7
+
+// The array of bound methods in a socket has room for every method.
+var _ [len(socketMethods)]struct{} = [numSocketMethods]struct{}{}
+
 // socketMethods are the methods of Socket objects.
 var socketMethods = [...]socketMethod{
 	{"on", func(s *socket, a []sobek.Value) error { s.on(arg(a, 0), arg(a, 1)); return nil }},
@@ -118,9 +125,6 @@ func (mi *moduleInstance) standIn(kind, i int) sobek.Value {
 
 // bound returns method i bound to s, making it on first use.
 func (mi *moduleInstance) bound(s *socket, i int) sobek.Value {
-	if s.methods == nil {
-		s.methods = make([]sobek.Value, len(socketMethods))
-	}
 	if fn := s.methods[i]; fn != nil {
 		return fn
 	}
@@ -178,7 +182,7 @@ func (s *socket) on(event, handler sobek.Value) {
 	if event != nil {
 		name = event.String()
 	}
-	s.handlers[name] = append(s.handlers[name], fn)
+	s.handlers.add(name, fn)
 }
 
 // send queues a text message. Like k6, undefined and null send an empty

@@ -31,6 +31,9 @@ type moduleInstance struct {
 	// stand-ins are what a method getter returns for something that is not
 	// an open socket, made on first use (see standIn).
 	standIns [2][]sobek.Value
+	// spareWaker wakes the loop of the VU's next socket, so that each
+	// ws.connect need not make one (see takeWaker).
+	spareWaker *waker
 }
 
 var (
