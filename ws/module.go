@@ -59,7 +59,16 @@ func (mi *moduleInstance) Exports() modules.Exports {
 	if mi.exports == nil {
 		rt := mi.vu.Runtime()
 		mi.exports = rt.NewObject()
-		if err := mi.exports.Set("connect", mi.connect); err != nil {
+		// connect takes sobek's arguments as they are: a function of any
+		// other signature is called through reflection, which costs a
+		// session more than building its response object. Its length is
+		// 1, for the url.
+		connect := rt.ToValue(mi.connect).ToObject(rt)
+		err := connect.DefineDataProperty("length", rt.ToValue(1), sobek.FLAG_FALSE, sobek.FLAG_TRUE, sobek.FLAG_FALSE)
+		if err == nil {
+			err = mi.exports.Set("connect", connect)
+		}
+		if err != nil {
 			common.Throw(rt, fmt.Errorf("setting up k6/ws: %w", err))
 		}
 	}
@@ -74,7 +83,16 @@ type connectArgs struct {
 }
 
 // connect implements ws.connect(url, [params], callback).
-func (mi *moduleInstance) connect(args ...sobek.Value) (sobek.Value, error) {
+func (mi *moduleInstance) connect(call sobek.FunctionCall) sobek.Value {
+	res, err := mi.tryConnect(call.Arguments)
+	if err != nil {
+		common.Throw(mi.vu.Runtime(), err)
+	}
+	return res
+}
+
+// tryConnect runs ws.connect with args and returns its response object.
+func (mi *moduleInstance) tryConnect(args []sobek.Value) (sobek.Value, error) {
 	state := mi.vu.State()
 	if state == nil {
 		return nil, jsval.ErrInitContext
