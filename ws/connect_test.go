@@ -341,3 +341,10 @@ func TestInterruptionInAHandlerEndsTheScript(t *testing.T) {
 	assert.Equal(t, "stop", interrupted.Value())
 	requireSession(t, h.Collected(), 1)
 }
+
+func TestConnectIsAFunctionOfOneNamedArgument(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	got := h.runJSON(t, `JSON.stringify([typeof ws.connect, ws.connect.length])`)
+	assert.Equal(t, `["function",1]`, got)
+}
