@@ -28,8 +28,9 @@ type socketMethod struct {
 // socketMethods, which a socket's array of bound methods cannot name.
 const numSocketMethods = 7
 
-// The array of bound methods in a socket has room for every method.
-var _ [len(socketMethods)]struct{} = [numSocketMethods]struct{}{}
+// numSocketMethods is len(socketMethods): either difference below would be
+// a negative constant, which does not compile as a uint.
+const _ = uint(numSocketMethods-len(socketMethods)) + uint(len(socketMethods)-numSocketMethods)
 
 // socketMethods are the methods of Socket objects.
 var socketMethods = [...]socketMethod{
