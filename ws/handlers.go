@@ -2,37 +2,35 @@ package ws
 
 import "github.com/grafana/sobek"
 
-// handlers are a socket's event handlers, by event name, each list in the
-// order the handlers were added. A socket has a handful of events at most,
-// so a list searched in order costs less than a map, to build and to read.
-type handlers []eventHandlers
+// handlers are a socket's event handlers, in the order they were added. A
+// socket has a handful at most, so one list, searched in order, costs less
+// than a map of lists, to build and to read.
+type handlers []handler
 
-// eventHandlers are the handlers of one event.
-type eventHandlers struct {
+// handler is one handler and the event it handles.
+type handler struct {
 	event string
-	fns   []sobek.Callable
+	fn    sobek.Callable
 }
+
+// handlersRoom is the room the list starts with: enough for a socket's
+// usual open, message and close handlers.
+const handlersRoom = 4
 
 // add appends fn to the handlers of event.
 func (h *handlers) add(event string, fn sobek.Callable) {
-	for i := range *h {
-		if (*h)[i].event == event {
-			(*h)[i].fns = append((*h)[i].fns, fn)
-			return
-		}
+	if *h == nil {
+		*h = make(handlers, 0, handlersRoom)
 	}
-	*h = append(*h, eventHandlers{event: event, fns: []sobek.Callable{fn}})
-}
-
-// of returns the handlers of event, in the order they were added.
-func (h handlers) of(event string) []sobek.Callable {
-	for i := range h {
-		if h[i].event == event {
-			return h[i].fns
-		}
-	}
-	return nil
+	*h = append(*h, handler{event: event, fn: fn})
 }
 
 // has reports whether event has a handler.
-func (h handlers) has(event string) bool { return len(h.of(event)) > 0 }
+func (h handlers) has(event string) bool {
+	for i := range h {
+		if h[i].event == event {
+			return true
+		}
+	}
+	return false
+}

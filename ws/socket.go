@@ -227,10 +227,14 @@ func (s *socket) runTimers(now time.Time) error {
 	return nil
 }
 
-// emit runs the handlers of event in the order they were added.
+// emit runs the handlers of event in the order they were added. A handler
+// added meanwhile runs from the next event on.
 func (s *socket) emit(event string, args ...sobek.Value) error {
-	for _, h := range s.handlers.of(event) {
-		if err := s.call(h, args...); err != nil {
+	for _, h := range s.handlers {
+		if h.event != event {
+			continue
+		}
+		if err := s.call(h.fn, args...); err != nil {
 			return err
 		}
 	}
