@@ -28,8 +28,8 @@ type socketMethod struct {
 // socketMethods, which a socket's array of bound methods cannot name.
 const numSocketMethods = 7
 
-// numSocketMethods is len(socketMethods): either difference below would be
-// a negative constant, which does not compile as a uint.
+// socketMethods has numSocketMethods entries: were it not so, one of these
+// differences would be a negative constant, which does not compile as a uint.
 const _ = uint(numSocketMethods-len(socketMethods)) + uint(len(socketMethods)-numSocketMethods)
 
 // socketMethods are the methods of Socket objects.
