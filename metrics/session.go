@@ -19,6 +19,7 @@ package metrics
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -164,7 +165,7 @@ func (s *Session) End(now time.Time) {
 		return
 	}
 	s.phase = ended
-	samples := s.pending(now)
+	samples := s.pending(now, 1)
 	samples = append(samples, s.sample(s.builtin.WSSessionDuration, s.start, k6metrics.D(now.Sub(s.start))))
 	s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, true)
 }
@@ -173,15 +174,24 @@ func (s *Session) maybeFlush(now time.Time) {
 	if s.phase != counted || now.Sub(s.lastFlush) < FlushInterval || s.ctx.Err() != nil {
 		return // once the VU is done, End sends what is pending
 	}
-	if samples := s.pending(now); len(samples) > 0 {
+	if samples := s.pending(now, 0); len(samples) > 0 {
 		s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, false)
 	}
 }
 
-// pending takes the coalesced counters and the recorded pings as samples.
-func (s *Session) pending(now time.Time) []k6metrics.Sample {
+// pending takes the coalesced counters and the recorded pings as samples,
+// in a slice with room for extra more, so that a caller adding samples
+// does not grow it again.
+func (s *Session) pending(now time.Time, extra int) []k6metrics.Sample {
 	s.lastFlush = now
-	samples := s.pings
+	more := extra
+	if s.sent > 0 {
+		more++
+	}
+	if s.received > 0 {
+		more++
+	}
+	samples := slices.Grow(s.pings, more)
 	s.pings = nil
 	if s.sent > 0 {
 		samples = append(samples, s.sample(s.builtin.WSMessagesSent, now, s.sent))

@@ -50,3 +50,42 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 	_, err = vu.Run(script)
 	require.NoError(b, err)
 }
+
+// BenchmarkSession measures a whole ws.connect session as bench/churn_ws.js
+// runs it: connect, send 32 bytes, receive the echo, close.
+func BenchmarkSession(b *testing.B) {
+	srv, err := echoserver.Start(echoserver.Options{})
+	require.NoError(b, err)
+	b.Cleanup(func() { require.NoError(b, srv.Close()) })
+	vu := wstest.NewVU(b, ws.New(), "ws")
+	vu.MoveToVU()
+	// Drain the samples as k6's engine does, so that a long run never
+	// fills the channel.
+	stop := make(chan struct{})
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for {
+			select {
+			case <-vu.Samples:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-drained }()
+	script := fmt.Sprintf(`
+		for (let i = 0; i < %d; i++) {
+			let echoed = false;
+			ws.connect(%q, null, (socket) => {
+				socket.on("open", () => socket.send("0123456789abcdef0123456789abcdef"));
+				socket.on("message", () => { echoed = true; socket.close(); });
+			});
+			if (!echoed) { throw new Error("session " + i + " got no echo"); }
+		}
+	`, b.N, srv.URL()+"/echo")
+	b.ReportAllocs()
+	b.ResetTimer()
+	_, err = vu.Run(script)
+	require.NoError(b, err)
+}

@@ -26,15 +26,10 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 	tags := p.Tags
 	tags.SetSystemTagOrMetaIfEnabled(state.Options.SystemTags, k6metrics.TagURL, ca.url)
 
-	wake := make(chan struct{}, 1)
-	notify := func() {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	}
+	w := mi.takeWaker()
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	c, hs, err := conn.Dial(ctx, target, p.Options, notify)
+	c, hs, err := conn.Dial(ctx, target, p.Options, w.notify)
+	defer mi.putWaker(w, c)
 
 	start := hs.Start
 	if start.IsZero() {
@@ -61,7 +56,7 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		}
 		return newResponse(rt, ca.url, hs, err), nil
 	}
-	s := newSocket(vu, c, sess, wake)
+	s := newSocket(vu, c, sess, w.wake)
 	s.obj = vu.Runtime().CreateObject(mi.socketPrototype())
 	mi.sockets[s.obj] = s
 	defer delete(mi.sockets, s.obj)
@@ -71,11 +66,63 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 	return newResponse(rt, ca.url, hs, nil), nil
 }
 
+// waker is how a connection wakes its socket's loop: notify, called by the
+// connection whenever it queued events after a drain, puts a token in wake
+// unless one is there already.
+type waker struct {
+	wake   chan struct{}
+	notify func()
+}
+
+func newWaker() *waker {
+	wake := make(chan struct{}, 1)
+	return &waker{wake: wake, notify: func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}}
+}
+
+// takeWaker returns the VU's spare waker, or a new one while the spare is in
+// use by an open socket (ws.connect called from a handler of another). A
+// token left over from the waker's last connection is dropped.
+func (mi *moduleInstance) takeWaker() *waker {
+	w := mi.spareWaker
+	if w == nil {
+		return newWaker()
+	}
+	mi.spareWaker = nil
+	select {
+	case <-w.wake:
+	default:
+	}
+	return w
+}
+
+// putWaker keeps w as the VU's spare once c, the connection it woke, is
+// gone or was never opened. A gone connection may still call notify once,
+// as its reader returns: the next socket then drains an empty queue, which
+// changes nothing.
+func (mi *moduleInstance) putWaker(w *waker, c *conn.Conn) {
+	if c != nil {
+		select {
+		case <-c.Done():
+		default:
+			return // not torn down in time: w stays with c
+		}
+	}
+	if mi.spareWaker == nil {
+		mi.spareWaker = w
+	}
+}
+
 // newResponse builds the object ws.connect returns: url, status, headers
 // (values of a repeated header joined with ", "), body and error.
 func newResponse(rt *sobek.Runtime, url string, hs conn.Handshake, err error) *sobek.Object {
 	headers := rt.NewObject()
-	names := make([]string, 0, len(hs.Header))
+	var room [8]string // a handshake's response has a handful of headers
+	names := room[:0]
 	for name := range hs.Header {
 		names = append(names, name)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/sobek"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	httpmodule "go.k6.io/k6/js/modules/k6/http"
@@ -316,4 +317,34 @@ func closedPortURL(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return "ws://" + addr + "/"
+}
+
+// TestInterruptionInAHandlerEndsTheScript interrupts the runtime, as k6
+// does at the end of a test, from a handler: the interruption ends
+// ws.connect and the script, and no catch around ws.connect stops it.
+func TestInterruptionInAHandlerEndsTheScript(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.set(t, "interrupt", func() { h.VU.VU.Runtime().Interrupt("stop") })
+	_, err := h.Run(`
+		var caught = false;
+		try {
+			ws.connect(WS + "/echo", function(socket) {
+				socket.on("open", function() { interrupt(); socket.send("unreachable"); });
+			});
+		} catch (e) {
+			caught = true;
+		}
+		caught`)
+	var interrupted *sobek.InterruptedError
+	require.ErrorAs(t, err, &interrupted, "the interruption goes through ws.connect")
+	assert.Equal(t, "stop", interrupted.Value())
+	requireSession(t, h.Collected(), 1)
+}
+
+func TestConnectIsAFunctionOfOneNamedArgument(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	got := h.runJSON(t, `JSON.stringify([typeof ws.connect, ws.connect.length])`)
+	assert.Equal(t, `["function",1]`, got)
 }

@@ -24,6 +24,14 @@ type socketMethod struct {
 	call func(s *socket, args []sobek.Value) error
 }
 
+// numSocketMethods is how many methods Socket objects have: the length of
+// socketMethods, which a socket's array of bound methods cannot name.
+const numSocketMethods = 7
+
+// socketMethods has numSocketMethods entries: were it not so, one of these
+// differences would be a negative constant, which does not compile as a uint.
+const _ = uint(numSocketMethods-len(socketMethods)) + uint(len(socketMethods)-numSocketMethods)
+
 // socketMethods are the methods of Socket objects.
 var socketMethods = [...]socketMethod{
 	{"on", func(s *socket, a []sobek.Value) error { s.on(arg(a, 0), arg(a, 1)); return nil }},
@@ -118,9 +126,6 @@ func (mi *moduleInstance) standIn(kind, i int) sobek.Value {
 
 // bound returns method i bound to s, making it on first use.
 func (mi *moduleInstance) bound(s *socket, i int) sobek.Value {
-	if s.methods == nil {
-		s.methods = make([]sobek.Value, len(socketMethods))
-	}
 	if fn := s.methods[i]; fn != nil {
 		return fn
 	}
@@ -178,7 +183,7 @@ func (s *socket) on(event, handler sobek.Value) {
 	if event != nil {
 		name = event.String()
 	}
-	s.handlers[name] = append(s.handlers[name], fn)
+	s.handlers.add(name, fn)
 }
 
 // send queues a text message. Like k6, undefined and null send an empty

@@ -2,6 +2,7 @@ package ws_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +140,57 @@ func TestDetachedMethodAfterConnectReturnedThrows(t *testing.T) {
 		"GoError: socket.send: the socket is closed: ws.connect has returned",
 		"GoError: socket.ping: the socket is closed: ws.connect has returned",
 	}, res)
+}
+
+// TestSocketOpenedInAHandlerAfterAnotherSession opens a socket from a
+// handler of another, after a first session: the VU's spare waker is the
+// outer socket's then, so the inner one needs its own, or it would swallow
+// the wake-up of the outer socket's echo, which arrives meanwhile.
+func TestSocketOpenedInAHandlerAfterAnotherSession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	type result struct {
+		got string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := h.Run(`
+			var log = [];
+			ws.connect(WS + "/echo", function(first) {
+				first.on("open", function() { first.close(); });
+			});
+			ws.connect(WS + "/echo", function(outer) {
+				outer.on("open", function() {
+					outer.send("to outer");
+					ws.connect(WS + "/echo", function(inner) {
+						var left = 50;
+						inner.on("open", function() { inner.send("to inner"); });
+						inner.on("message", function(m) {
+							if (--left > 0) { inner.send(m); return; }
+							log.push("inner:" + m);
+							inner.close();
+						});
+					});
+				});
+				outer.on("message", function(m) { log.push("outer:" + m); outer.close(); });
+			});
+			JSON.stringify(log)`)
+		var got string
+		if err == nil {
+			got = v.String()
+		}
+		done <- result{got, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(30 * time.Second): // a hang guard, not a speed limit
+		h.CancelContext()
+		<-done
+		t.Fatal("the outer socket never got its echo: its wake-up was lost")
+	}
+	require.NoError(t, res.err)
+	assert.Equal(t, `["inner:to inner","outer:to outer"]`, res.got)
+	requireSession(t, h.Collected(), 3)
 }

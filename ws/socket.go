@@ -33,10 +33,10 @@ type socket struct {
 	wake <-chan struct{}
 	obj  *sobek.Object
 	// methods are the socket's methods bound to it, by their index in
-	// socketMethods; nil until the script reads one.
-	methods []sobek.Value
+	// socketMethods; each is nil until the script reads it.
+	methods [numSocketMethods]sobek.Value
 
-	handlers map[string][]sobek.Callable
+	handlers handlers
 	timers   timers
 	events   []conn.Event // storage handed back to conn.Events
 
@@ -47,16 +47,14 @@ type socket struct {
 }
 
 func newSocket(vu modules.VU, c *conn.Conn, sess *metrics.Session, wake <-chan struct{}) *socket {
-	s := &socket{
-		vu:       vu,
-		rt:       vu.Runtime(),
-		ctx:      vu.Context(),
-		conn:     c,
-		sess:     sess,
-		wake:     wake,
-		handlers: make(map[string][]sobek.Callable),
+	return &socket{
+		vu:   vu,
+		rt:   vu.Runtime(),
+		ctx:  vu.Context(),
+		conn: c,
+		sess: sess,
+		wake: wake,
 	}
-	return s
 }
 
 // run runs the callback of ws.connect, the open event and then the loop
@@ -79,14 +77,14 @@ func (s *socket) run(setup sobek.Callable) error {
 	return nil
 }
 
-// step waits for the next thing to do and does it.
+// step waits for the next thing to do and does it. The connection's last
+// events, the close event included, come through wake like any other: it
+// wakes the socket whenever events were queued after a drain.
 func (s *socket) step() error {
 	select {
 	case <-s.ctx.Done():
 		return errInterrupted
 	case <-s.wake:
-		return s.drain()
-	case <-s.conn.Done():
 		return s.drain()
 	case <-s.timers.C():
 		return s.runTimers(time.Now())
@@ -120,8 +118,14 @@ type warner interface {
 	Warnf(format string, args ...any)
 }
 
-// waitGone waits, bounded, until c's goroutines have returned.
+// waitGone waits, bounded, until c's goroutines have returned. When they
+// already have, as after the close event, it arms no timer.
 func waitGone(c *conn.Conn, logger warner) {
+	select {
+	case <-c.Done():
+		return
+	default:
+	}
 	bound := time.NewTimer(goneWait)
 	defer bound.Stop()
 	select {
@@ -180,12 +184,12 @@ func (s *socket) handle(ev *conn.Event) error {
 
 func (s *socket) deliverMessage(ev *conn.Event) error {
 	if ev.Kind == conn.Text {
-		if len(s.handlers[events.Message]) == 0 {
+		if !s.handlers.has(events.Message) {
 			return nil
 		}
 		return s.emit(events.Message, s.rt.ToValue(ev.DataString()))
 	}
-	if len(s.handlers[events.BinaryMessage]) == 0 {
+	if !s.handlers.has(events.BinaryMessage) {
 		return nil
 	}
 	return s.emit(events.BinaryMessage, s.rt.ToValue(s.rt.NewArrayBuffer(ev.Data)))
@@ -223,10 +227,14 @@ func (s *socket) runTimers(now time.Time) error {
 	return nil
 }
 
-// emit runs the handlers of event in the order they were added.
+// emit runs the handlers of event in the order they were added. A handler
+// added meanwhile runs from the next event on.
 func (s *socket) emit(event string, args ...sobek.Value) error {
-	for _, h := range s.handlers[event] {
-		if err := s.call(h, args...); err != nil {
+	for _, h := range s.handlers {
+		if h.event != event {
+			continue
+		}
+		if err := s.call(h.fn, args...); err != nil {
 			return err
 		}
 	}

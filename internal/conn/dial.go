@@ -97,7 +97,7 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	}
 	opts = opts.withDefaults()
 
-	watch := &dialWatch{dial: netDialer(t.Dialer)}
+	watch := &dialWatch{dialer: t.Dialer}
 	dialer := websocket.Dialer{
 		NetDialContext:    watch.dialContext,
 		Proxy:             http.ProxyFromEnvironment,
@@ -144,16 +144,25 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 }
 
 // dialWatch remembers the TCP connection of a handshake so that it can be
-// closed when the handshake's context ends.
+// closed when the handshake's context ends. It also holds the connection's
+// countingConn, so that a dial allocates one object for both.
 type dialWatch struct {
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialer  Dialer // nil dials with net.Dialer
 	mu      sync.Mutex
-	conn    *countingConn
+	conn    *countingConn // &wire once dialled
 	aborted bool
+	wire    countingConn
 }
 
 func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	nc, err := w.dial(ctx, network, addr)
+	var nc net.Conn
+	var err error
+	if w.dialer != nil {
+		nc, err = w.dialer.DialContext(ctx, network, addr)
+	} else {
+		var d net.Dialer
+		nc, err = d.DialContext(ctx, network, addr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +172,8 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 		_ = nc.Close()
 		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
 	}
-	w.conn = &countingConn{Conn: nc}
+	w.wire.Conn = nc
+	w.conn = &w.wire
 	return newBurstConn(w.conn), nil
 }
 
@@ -223,13 +233,6 @@ func (w *dialWatch) abort() {
 	if w.conn != nil {
 		_ = w.conn.Close()
 	}
-}
-
-func netDialer(d Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	if d == nil {
-		d = &net.Dialer{}
-	}
-	return d.DialContext
 }
 
 // tlsConfig clones base and pins ALPN to HTTP/1.1: the upgrade needs it.
