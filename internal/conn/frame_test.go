@@ -2,6 +2,7 @@ package conn_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -414,7 +415,7 @@ func checkPingedStream(ws *websocket.Conn, count, size int) error {
 			stopPinging()
 			return fmt.Errorf("reading message %d: %w", i, err)
 		}
-		if kind != websocket.BinaryMessage || string(data) != string(payload(i, size)) {
+		if kind != websocket.BinaryMessage || !bytes.Equal(data, payload(i, size)) {
 			stopPinging()
 			return fmt.Errorf("message %d is not intact: kind %d, %d bytes", i, kind, len(data))
 		}
