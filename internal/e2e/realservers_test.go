@@ -42,18 +42,11 @@ server.listen(0, "127.0.0.1", () => console.log("listening on " + server.address
 // this project did not write. Opt in with XK6WS_E2E_REAL_SERVERS=1; the test
 // is skipped, saying why, without node and npm or without the registry.
 func TestSocketIOExampleAgainstARealServer(t *testing.T) {
-	if os.Getenv(realServersEnv) == "" {
-		t.Skipf("set %s=1 to run it: it installs socket.io@4 from the npm registry", realServersEnv)
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: it runs the Socket.IO server", tool)
-		}
-	}
+	requireNode(t, "socket.io@4")
 	dir := t.TempDir()
-	installSocketIO(t, dir)
+	installNodePackage(t, dir, "socket.io@4")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "server.js"), []byte(socketIOServer), 0o600))
-	port := startSocketIOServer(t, dir)
+	port := startNodeServer(t, dir)
 
 	run := RunK6(t, Options{
 		Script: filepath.Join("examples", "websocket-socketio.js"),
@@ -75,9 +68,23 @@ func TestSocketIOExampleAgainstARealServer(t *testing.T) {
 	assert.Positive(t, run.Summary.Metric("socketio_heartbeats")["count"], "pings answered")
 }
 
-// installSocketIO runs `npm install socket.io@4` in dir, skipping the test
-// when the registry cannot be reached.
-func installSocketIO(t *testing.T, dir string) {
+// requireNode skips the test unless it was opted in to and node and npm
+// are installed; pkg is what it would install.
+func requireNode(t *testing.T, pkg string) {
+	t.Helper()
+	if os.Getenv(realServersEnv) == "" {
+		t.Skipf("set %s=1 to run it: it installs %s from the npm registry", realServersEnv, pkg)
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed: it runs the server", tool)
+		}
+	}
+}
+
+// installNodePackage runs `npm install pkg` in dir, skipping the test when
+// the registry cannot be reached.
+func installNodePackage(t *testing.T, dir, pkg string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -86,15 +93,15 @@ func installSocketIO(t *testing.T, dir string) {
 	if out, err := ping.CombinedOutput(); err != nil {
 		t.Skipf("the npm registry cannot be reached (npm ping: %v): %s", err, out)
 	}
-	install := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--no-save", "socket.io@4")
+	install := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--no-save", pkg)
 	install.Dir = dir
 	out, err := install.CombinedOutput()
-	require.NoError(t, err, "npm install socket.io@4:\n%s", out)
+	require.NoError(t, err, "npm install %s:\n%s", pkg, out)
 }
 
-// startSocketIOServer runs `node server.js` in dir until the test ends and
+// startNodeServer runs `node server.js` in dir until the test ends and
 // returns the port it prints as "listening on PORT" (within 30 seconds).
-func startSocketIOServer(t *testing.T, dir string) string {
+func startNodeServer(t *testing.T, dir string) string {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), "node", "server.js") // killed when the test ends
 	cmd.Dir = dir
