@@ -7,7 +7,10 @@
 // pushes back on the peer. Send and SendWait copy each message into a write
 // queue, so the caller may reuse its bytes at once; a writer goroutine
 // drains the queue and returns once it had nothing to write for a second, so
-// an idle connection has none. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
+// an idle connection has none. Without compression, a message is copied
+// straight into its own masked frame, which goes out in one write; control
+// frames and compressed messages are written by gorilla, and one write lock
+// orders them all. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
 // the end of the VU's context tears the connection down at once. Whatever
 // happens, a Conn reports exactly one close event and leaves no goroutine
 // behind.
