@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
 // maxIdleConnHeap bounds the heap that an open connection holds once it
@@ -52,7 +52,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 // live heap and the stack in use per connection.
 func idleConnCost(tb testing.TB, n int) (heap, stack float64) {
 	tb.Helper()
-	url := holdServer(tb, n)
+	url := wstest.HoldingListener(tb, upgrade)
 	ready := make(chan struct{}, n)
 	notify := func() { ready <- struct{}{} }
 	heapBefore, stackBefore := memInUse()
@@ -101,43 +101,6 @@ func memInUse() (heap, stack uint64) {
 	return ms.HeapAlloc, ms.StackInuse
 }
 
-// holdServer accepts up to n connections on 127.0.0.1, answers each
-// handshake, sends one 16-byte text message and holds the connection, with
-// no goroutine per connection. It returns its ws:// URL.
-func holdServer(tb testing.TB, n int) string {
-	tb.Helper()
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var held []net.Conn
-	wg.Go(func() {
-		for range n {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-			if err := upgrade(c); err != nil {
-				tb.Errorf("hold server: %v", err)
-				return
-			}
-		}
-	})
-	tb.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			_ = c.Close()
-		}
-	})
-	return "ws://" + ln.Addr().String() + "/"
-}
-
 // upgrade answers the opening handshake on c and sends a 16-byte text
 // message.
 func upgrade(c net.Conn) error {
@@ -161,7 +124,7 @@ func upgrade(c net.Conn) error {
 // BenchmarkDial measures opening a connection: its B/op is the garbage of a
 // handshake, with the in-process server's half of it (reading the request).
 func BenchmarkDial(b *testing.B) {
-	url := holdServer(b, b.N)
+	url := wstest.HoldingListener(b, upgrade)
 	conns := make([]*conn.Conn, 0, b.N)
 	b.Cleanup(func() {
 		for _, c := range conns {

@@ -8,20 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// SilentListener accepts TCP connections on 127.0.0.1 and never answers
-// them, so a handshake to it hangs; accepted is closed on the first
-// connection. It returns its ws:// URL. Everything is closed when the test
-// ends.
-func SilentListener(t *testing.T) (url string, accepted <-chan struct{}) {
-	t.Helper()
-	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	first := make(chan struct{})
+// HoldingListener accepts TCP connections on 127.0.0.1 until the test ends,
+// calls accepted on each, in the accepting goroutine, and holds them open:
+// they are closed when the test ends. An error of accepted fails the test
+// and stops the accepting. It returns the listener's ws:// URL.
+func HoldingListener(tb testing.TB, accepted func(net.Conn) error) string {
+	tb.Helper()
+	ln, err := (&net.ListenConfig{}).Listen(tb.Context(), "tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
 	wg.Go(func() {
-		var once sync.Once
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -30,10 +28,13 @@ func SilentListener(t *testing.T) (url string, accepted <-chan struct{}) {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			once.Do(func() { close(first) })
+			if err := accepted(c); err != nil {
+				tb.Errorf("holding listener: %v", err)
+				return
+			}
 		}
 	})
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		_ = ln.Close()
 		wg.Wait()
 		mu.Lock()
@@ -42,5 +43,18 @@ func SilentListener(t *testing.T) (url string, accepted <-chan struct{}) {
 			_ = c.Close()
 		}
 	})
-	return "ws://" + ln.Addr().String() + "/", first
+	return "ws://" + ln.Addr().String() + "/"
+}
+
+// SilentListener is a HoldingListener that never answers, so a handshake to
+// it hangs; accepted is closed on the first connection.
+func SilentListener(t *testing.T) (url string, accepted <-chan struct{}) {
+	t.Helper()
+	first := make(chan struct{})
+	var once sync.Once
+	url = HoldingListener(t, func(net.Conn) error {
+		once.Do(func() { close(first) })
+		return nil
+	})
+	return url, first
 }
