@@ -1,5 +1,4 @@
-// Package events names the events that xk6-ws delivers to scripts and builds
-// the event objects that the WebSocket class hands to its listeners.
+// Package events names the events that xk6-ws delivers to scripts.
 //
 // Both JavaScript APIs share the names: k6/ws registers handlers with
 // socket.on(name, fn), the WebSocket class with addEventListener(name, fn) or

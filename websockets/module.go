@@ -16,7 +16,7 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
-	"github.com/loadkit/xk6-ws/events"
+	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
 // RootModule is the global module object: it makes one instance per VU.
@@ -60,8 +60,8 @@ type classes struct {
 	socketKey *sobek.Symbol
 	blobKey   *sobek.Symbol
 	// events is what the sockets' event builders share (see
-	// events.Builder.For), made with the first socket.
-	events *events.Builder
+	// domevent.Builder.For), made with the first socket.
+	events *domevent.Builder
 
 	streamClasses
 }

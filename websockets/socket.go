@@ -12,11 +12,11 @@ import (
 	"go.k6.io/k6/lib"
 	k6metrics "go.k6.io/k6/metrics"
 
-	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/metrics"
+	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
 // readyState is the WHATWG readyState of a WebSocket.
@@ -46,7 +46,7 @@ type socket struct {
 	ctx     context.Context    //nolint:containedctx // the VU's context of the iteration that created the socket
 	stop    context.CancelFunc // gives up the dial; dialOver once the dial is over
 	session *metrics.Session
-	events  *events.Builder
+	events  *domevent.Builder
 
 	state      readyState
 	binaryType string
@@ -102,7 +102,7 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	urlTags(&p.Tags, state.Options.SystemTags, u)
 
 	if m.events == nil {
-		m.events = events.NewBuilder(m.rt, nil)
+		m.events = domevent.NewBuilder(m.rt, nil)
 	}
 	ctx, stop := context.WithCancel(m.vu.Context())
 	s := &socket{

@@ -1,9 +1,13 @@
-package events
+// Package domevent builds the DOM event objects that the WebSocket class
+// hands to its listeners: Event, MessageEvent, CloseEvent and ErrorEvent.
+package domevent
 
 import (
 	"time"
 
 	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/events"
 )
 
 // Builder makes the event objects that one event target (a WebSocket) hands
@@ -45,7 +49,7 @@ func (b *Builder) Event(typ string, at time.Time) *sobek.Object {
 // Message returns a message event carrying data (a string, an ArrayBuffer or
 // a Blob) from origin.
 func (b *Builder) Message(at time.Time, data sobek.Value, origin string) *sobek.Object {
-	ev := b.base(Message, at, messageKeys)
+	ev := b.base(events.Message, at, messageKeys)
 	ev.data, ev.origin = data, origin
 	return b.object(ev)
 }
@@ -53,14 +57,14 @@ func (b *Builder) Message(at time.Time, data sobek.Value, origin string) *sobek.
 // Close returns a close event with the close code, the reason and whether
 // the connection was closed cleanly.
 func (b *Builder) Close(at time.Time, code int, reason string, wasClean bool) *sobek.Object {
-	ev := b.base(Close, at, closeKeys)
+	ev := b.base(events.Close, at, closeKeys)
 	ev.code, ev.reason, ev.wasClean = code, reason, wasClean
 	return b.object(ev)
 }
 
 // Error returns an error event whose error property is message.
 func (b *Builder) Error(at time.Time, message string) *sobek.Object {
-	ev := b.base(Error, at, errorKeys)
+	ev := b.base(events.Error, at, errorKeys)
 	ev.message = message
 	return b.object(ev)
 }

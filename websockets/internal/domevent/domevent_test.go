@@ -1,6 +1,7 @@
-package events_test
+package domevent_test
 
 import (
+	"github.com/loadkit/xk6-ws/events"
 	"testing"
 	"time"
 
@@ -8,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loadkit/xk6-ws/events"
+	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
 // inspect runs code with ev and target as globals and returns its result.
@@ -24,7 +25,7 @@ func inspect(t *testing.T, rt *sobek.Runtime, ev, target *sobek.Object, code str
 func TestTimestampIsFractionalMilliseconds(t *testing.T) {
 	t.Parallel()
 	at := time.Unix(1700000000, 123456789)
-	assert.InDelta(t, 1700000000123.456789, events.Timestamp(at), 1e-3)
+	assert.InDelta(t, 1700000000123.456789, domevent.Timestamp(at), 1e-3)
 }
 
 func TestEventHasTypeTargetTimestamp(t *testing.T) {
@@ -32,7 +33,7 @@ func TestEventHasTypeTargetTimestamp(t *testing.T) {
 	rt := sobek.New()
 	target := rt.NewObject()
 	at := time.Unix(1700000000, 500_000)
-	ev := events.NewBuilder(rt, target).Event(events.Open, at)
+	ev := domevent.NewBuilder(rt, target).Event(events.Open, at)
 	assert.Equal(t, []any{"open", true, 1700000000000.5, []any{"type", "target", "timestamp"}},
 		inspect(t, rt, ev, target, `const keys = []; for (const k in ev) keys.push(k);
 			[ev.type, ev.target === target, ev.timestamp, keys]`))
@@ -42,7 +43,7 @@ func TestEventsAreReadOnlyGoBackedObjects(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
-	b := events.NewBuilder(rt, target)
+	b := domevent.NewBuilder(rt, target)
 	first := b.Message(time.Now(), rt.ToValue("a"), "ws://h/p")
 	second := b.Message(time.Now(), rt.ToValue("b"), "ws://h/p")
 	require.NoError(t, rt.Set("second", second))
@@ -55,7 +56,7 @@ func TestEventPropertiesAreReadOnly(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
-	ev := events.NewBuilder(rt, target).Close(time.Now(), 4001, "bye", true)
+	ev := domevent.NewBuilder(rt, target).Close(time.Now(), 4001, "bye", true)
 	assert.Equal(t, []any{"close", int64(4001), "bye", true}, inspect(t, rt, ev, target, `
 		"use strict";
 		const failed = [];
@@ -73,7 +74,7 @@ func TestMessageEvent(t *testing.T) {
 	rt := sobek.New()
 	target := rt.NewObject()
 	data := rt.NewArrayBuffer([]byte{1, 2})
-	ev := events.NewBuilder(rt, target).Message(time.Now(), rt.ToValue(data), "ws://h/p")
+	ev := domevent.NewBuilder(rt, target).Message(time.Now(), rt.ToValue(data), "ws://h/p")
 	assert.Equal(t, []any{"message", "ws://h/p", true, int64(2)}, inspect(t, rt, ev, target,
 		`[ev.type, ev.origin, ev.data instanceof ArrayBuffer, ev.data.byteLength]`))
 }
@@ -82,7 +83,7 @@ func TestErrorEvent(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	target := rt.NewObject()
-	ev := events.NewBuilder(rt, target).Error(time.Now(), "connection reset")
+	ev := domevent.NewBuilder(rt, target).Error(time.Now(), "connection reset")
 	assert.Equal(t, []any{"error", "connection reset"}, inspect(t, rt, ev, target, `[ev.type, ev.error]`))
 }
 
@@ -90,7 +91,7 @@ func TestForMakesEventsOfAnotherTarget(t *testing.T) {
 	t.Parallel()
 	rt := sobek.New()
 	first, second := rt.NewObject(), rt.NewObject()
-	b := events.NewBuilder(rt, first)
+	b := domevent.NewBuilder(rt, first)
 	other := b.For(second)
 	a, c := b.Event(events.Open, time.Now()), other.Event(events.Open, time.Now())
 	require.NoError(t, rt.Set("other", c))
