@@ -1,9 +1,6 @@
 package conn
 
-import (
-	"net"
-	"sync"
-)
+import "sync"
 
 // readBufferSize is the size of the read buffer that gorilla keeps for the
 // whole life of a connection. It is small, so that an idle connection costs
@@ -23,80 +20,26 @@ const (
 // being read, so idle connections hold none.
 var readBurstPool = sync.Pool{New: func() any { return new([readBurstSize]byte) }}
 
-// burstConn is the connection gorilla reads from. A read that fills the
-// caller's buffer suggests that more data waits: the reads after it go
-// through a pooled buffer of readBurstSize bytes, one read call per burst
-// rather than per readBufferSize bytes, until a read leaves that buffer
-// partly empty. The buffer goes back to the pool as soon as it is drained,
-// so a connection blocked waiting for data holds none, except when its last
-// read happened to end exactly at the end of a burst buffer.
+// gorillaConn reads in bursts: a read that fills the caller's buffer
+// suggests that more data waits, so the reads after it go through a pooled
+// buffer of readBurstSize bytes, one read call per burst rather than per
+// readBufferSize bytes, until a read leaves that buffer partly empty. The
+// buffer goes back to the pool as soon as it is drained, so a connection
+// blocked waiting for data holds none, except when its last read happened
+// to end exactly at the end of a burst buffer.
 //
 // Only the goroutine that reads the connection (the dial, then the reader)
 // calls Read.
-//
-// Until its first read, it also holds what is written to it and writes it
-// all at once on that read: the opening handshake's request, which net/http
-// writes in many small pieces to a writer that can take them one byte at a
-// time (an io.ByteWriter), goes out in one write, and without the 4 KiB
-// buffer that net/http wraps any other writer in.
-type burstConn struct {
-	*countingConn
-	burst   bool                 // the last read filled its buffer
-	buf     *[readBurstSize]byte // the burst being read, nil when drained
-	r, w    int                  // the unread bytes of buf are buf[r:w]
-	pending error                // the error of the read that filled buf, once it is drained
-	read    bool                 // Read was called: writes go straight through
-	held    []byte               // what was written before the first read
-}
-
-// heldWriteSize is the room first made for the writes held until the first
-// read: a handshake request without long headers fits.
-const heldWriteSize = 256
-
-// Write writes p, or holds it until the first read.
-func (c *burstConn) Write(p []byte) (int, error) {
-	if c.read {
-		return c.countingConn.Write(p)
-	}
-	c.hold(len(p))
-	c.held = append(c.held, p...)
-	return len(p), nil
-}
-
-// WriteString writes s; see Write.
-func (c *burstConn) WriteString(s string) (int, error) {
-	if c.read {
-		return c.countingConn.Write([]byte(s))
-	}
-	c.hold(len(s))
-	c.held = append(c.held, s...)
-	return len(s), nil
-}
-
-// WriteByte writes b; see Write.
-func (c *burstConn) WriteByte(b byte) error {
-	if c.read {
-		_, err := c.countingConn.Write([]byte{b})
-		return err
-	}
-	c.hold(1)
-	c.held = append(c.held, b)
-	return nil
-}
-
-// hold makes the first room for held writes, n bytes of which are coming.
-func (c *burstConn) hold(n int) {
-	if c.held == nil {
-		c.held = make([]byte, 0, max(heldWriteSize, n))
-	}
-}
 
 // Read reads into p directly, or through a burst buffer during a burst.
-func (c *burstConn) Read(p []byte) (int, error) {
+func (c *gorillaConn) Read(p []byte) (int, error) {
 	if !c.read {
 		if err := c.release(); err != nil {
 			return 0, err
 		}
+	}
+	if c.head != nil || c.headErr != nil {
+		return c.readHead(p)
 	}
 	if c.burst || c.buf != nil {
 		return c.readBurst(p)
@@ -105,7 +48,7 @@ func (c *burstConn) Read(p []byte) (int, error) {
 }
 
 // readInto reads into p itself; a read that fills p starts a burst.
-func (c *burstConn) readInto(p []byte) (int, error) {
+func (c *gorillaConn) readInto(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.burst = n == len(p)
 	return n, err
@@ -113,7 +56,7 @@ func (c *burstConn) readInto(p []byte) (int, error) {
 
 // readBurst serves p from the burst buffer, filling it first when it is
 // drained, except that a large p is read into directly.
-func (c *burstConn) readBurst(p []byte) (int, error) {
+func (c *gorillaConn) readBurst(p []byte) (int, error) {
 	if c.buf == nil {
 		if len(p) >= directReadSize {
 			return c.readInto(p)
@@ -138,19 +81,3 @@ func (c *burstConn) readBurst(p []byte) (int, error) {
 	c.pending = nil
 	return n, err
 }
-
-// release writes what was held until the first read, and lets later writes
-// go straight through.
-func (c *burstConn) release() error {
-	c.read = true
-	held := c.held
-	c.held = nil
-	if len(held) == 0 {
-		return nil
-	}
-	_, err := c.countingConn.Write(held)
-	return err
-}
-
-// newBurstConn wraps wire; see burstConn.
-func newBurstConn(wire *countingConn) net.Conn { return &burstConn{countingConn: wire} }

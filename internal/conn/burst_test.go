@@ -50,10 +50,9 @@ func (c *scriptedConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func newScripted(pieces ...[]byte) (*scriptedConn, *burstConn) {
+func newScripted(pieces ...[]byte) (*scriptedConn, *gorillaConn) {
 	sc := &scriptedConn{pieces: pieces}
-	bc, _ := newBurstConn(&countingConn{Conn: sc}).(*burstConn)
-	return sc, bc
+	return sc, newGorillaConn(&countingConn{Conn: sc}, false)
 }
 
 func pattern(n int) []byte {

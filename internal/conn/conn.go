@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -133,24 +134,26 @@ type Conn struct {
 	pings     map[string]time.Time
 	pingCount int
 
-	// wlock serialises the writes to the network (see frame.go): a send
-	// takes it, a receive gives it back. writeErr, under it, fails the
-	// writes after a failed write or a close frame.
+	// wlock is the wire lock, held for each frame written (see writer.go):
+	// a send takes it, a receive gives it back. writeErr, under it, fails
+	// the writes after a failed write or a close frame.
 	wlock      chan struct{}
 	writeErr   error
-	compressed bool // gorilla compresses data messages: it writes them
+	compressed bool // permessage-deflate was negotiated: data messages are compressed
 
-	wire  *countingConn // the TCP connection, counting what is written to it
+	out   net.Conn      // what frames are written to: wire, or the TLS connection over it
+	wire  *countingConn // the connection, counting what is written to it
 	dying chan struct{} // closed when the state becomes tearingDown
 	done  chan struct{} // closed when the state becomes gone
 }
 
-func newConn(ws *websocket.Conn, wire *countingConn, compressed bool, opts Options, notify func()) *Conn {
+func newConn(ws *websocket.Conn, out net.Conn, wire *countingConn, compressed bool, opts Options, notify func()) *Conn {
 	// The header, cookies and subprotocols were for the handshake: a
 	// long-lived connection does not keep them.
 	opts.Header, opts.Jar, opts.Subprotocols = nil, nil, nil
 	c := &Conn{
 		ws:         ws,
+		out:        out,
 		wire:       wire,
 		compressed: compressed,
 		opts:       opts,
@@ -288,7 +291,7 @@ func (c *Conn) enqueue(ev Event) bool {
 }
 
 func (c *Conn) handlePing(data string) error {
-	err := c.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.PongMessage, []byte(data))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering ping: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,15 +20,8 @@ import (
 // maxHandshakeBody bounds how much of a refused handshake's body is kept.
 const maxHandshakeBody = 64 << 10
 
-// writeBufferSize is the size of the pooled write buffers that gorilla
-// writes compressed messages through, and so of the frames it cuts them
-// into: 64 KiB frames take a sixteenth of the write calls of gorilla's
-// default 4 KiB. Other messages are written as one frame without it (see
-// frame.go). Idle connections hold no buffer.
-const writeBufferSize = 64 << 10
-
-// writeBufferPool lends write buffers to connections only while they write,
-// so idle connections hold none.
+// writeBufferPool is given to gorilla, which never writes a message: with
+// a pool, it makes no write buffer of its own for a connection.
 var writeBufferPool = &sync.Pool{}
 
 // Dialer is what connections are dialled through: in k6, the VU's
@@ -97,7 +89,7 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	}
 	opts = opts.withDefaults()
 
-	watch := &dialWatch{dialer: t.Dialer}
+	watch := &dialWatch{dialer: t.Dialer, deflate: opts.Compression}
 	dialer := websocket.Dialer{
 		NetDialContext:    watch.dialContext,
 		Proxy:             http.ProxyFromEnvironment,
@@ -106,8 +98,18 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 		Subprotocols:      opts.Subprotocols,
 		Jar:               opts.Jar,
 		WriteBufferPool:   writeBufferPool,
-		WriteBufferSize:   writeBufferSize,
 		ReadBufferSize:    readBufferSize,
+	}
+	if tlsCfg != nil {
+		// TLS is set up below gorillaConn, so that the writer writes frames
+		// to it and gorilla cannot, except through a proxy: gorilla then
+		// sets TLS up itself, over the proxy's tunnel.
+		if viaProxy(u) {
+			watch.gorillaTLS = true
+		} else {
+			watch.tls = tlsCfg
+			dialer.NetDialTLSContext = watch.dialTLSContext
+		}
 	}
 
 	hs := Handshake{Start: time.Now()} // before the deadline is set: a timeout lasts at least HandshakeTimeout
@@ -123,6 +125,9 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 		err = context.Cause(hctx)
 	}
 	if resp != nil {
+		if watch.gorilla != nil && watch.gorilla.answered != nil { // what the server answered, not what gorilla read
+			resp.Header["Sec-Websocket-Extensions"] = watch.gorilla.answered
+		}
 		hs.Status = resp.StatusCode
 		hs.Header = resp.Header
 		hs.Extensions = resp.Header.Values("Sec-WebSocket-Extensions")
@@ -137,7 +142,13 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 	hs.Subprotocol = ws.Subprotocol()
 	hs.RemoteAddr = ws.NetConn().RemoteAddr()
 
-	c := newConn(ws, watch.conn, negotiatedDeflate(hs.Extensions), opts, notify)
+	out := net.Conn(watch.conn)
+	if watch.gorillaTLS {
+		out = ws.NetConn()
+	} else {
+		watch.gorilla.seal()
+	}
+	c := newConn(ws, out, watch.conn, negotiatedDeflate(hs.Extensions), opts, notify)
 	c.watch(ctx)
 	go c.readLoop()
 	return c, hs, nil
@@ -145,16 +156,76 @@ func DialAbandonable(ctx, abandon context.Context, t Target, opts Options, notif
 
 // dialWatch remembers the TCP connection of a handshake so that it can be
 // closed when the handshake's context ends. It also holds the connection's
-// countingConn, so that a dial allocates one object for both.
+// countingConn, so that a dial allocates one object for both, and the
+// gorillaConn around it.
 type dialWatch struct {
-	dialer  Dialer // nil dials with net.Dialer
-	mu      sync.Mutex
-	conn    *countingConn // &wire once dialled
-	aborted bool
-	wire    countingConn
+	dialer  Dialer      // nil dials with net.Dialer
+	deflate bool        // permessage-deflate is offered
+	tls     *tls.Config // for dialTLSContext
+	// gorillaTLS: gorilla sets TLS up over gorillaConn, through a proxy.
+	gorillaTLS bool
+	mu         sync.Mutex
+	tcp        net.Conn      // the TCP connection, once dialled
+	conn       *countingConn // &wire once dialled
+	gorilla    *gorillaConn
+	aborted    bool
+	wire       countingConn
 }
 
+// viaProxy tells whether gorilla dials the wss:// address u through a proxy.
+func viaProxy(u *url.URL) bool {
+	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: &url.URL{Scheme: "https", Host: u.Host}})
+	return err != nil || proxy != nil
+}
+
+// dialTLSContext dials addr and sets TLS up over it, as gorilla would.
+func (w *dialWatch) dialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := w.dialTCP(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := w.tls.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, err = net.SplitHostPort(addr)
+		if err != nil {
+			cfg.ServerName = addr
+		}
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	if !cfg.InsecureSkipVerify {
+		if err := tc.VerifyHostname(cfg.ServerName); err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+	}
+	return w.wrap(tc), nil
+}
+
+// dialContext dials addr.
 func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := w.dialTCP(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return w.wrap(nc), nil
+}
+
+// wrap returns the gorillaConn around the countingConn around nc.
+func (w *dialWatch) wrap(nc net.Conn) net.Conn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.wire.Conn = nc
+	w.conn = &w.wire
+	w.gorilla = newGorillaConn(w.conn, w.deflate && !w.gorillaTLS)
+	return w.gorilla
+}
+
+// dialTCP dials addr, unless the handshake was abandoned.
+func (w *dialWatch) dialTCP(ctx context.Context, network, addr string) (net.Conn, error) {
 	var nc net.Conn
 	var err error
 	if w.dialer != nil {
@@ -172,66 +243,16 @@ func (w *dialWatch) dialContext(ctx context.Context, network, addr string) (net.
 		_ = nc.Close()
 		return nil, fmt.Errorf("dialing %s: %w", addr, context.Canceled)
 	}
-	w.wire.Conn = nc
-	w.conn = &w.wire
-	return newBurstConn(w.conn), nil
+	w.tcp = nc
+	return nc, nil
 }
-
-// countingConn counts the bytes written to a connection: a close handshake
-// waits on while the peer reads what was queued before it.
-//
-// It also drops a write deadline equal to the one already set. gorilla sets
-// the deadline before every frame, almost always to "none", and each call
-// into the runtime's poller costs more than writing a small frame.
-type countingConn struct {
-	net.Conn
-	n atomic.Int64
-
-	dmu           sync.Mutex
-	writeDeadline time.Time // the deadline last set on Conn
-}
-
-// SetWriteDeadline sets the write deadline of the connection unless it is
-// already set to t.
-func (c *countingConn) SetWriteDeadline(t time.Time) error {
-	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	if t.Equal(c.writeDeadline) {
-		return nil
-	}
-	if err := c.Conn.SetWriteDeadline(t); err != nil {
-		return err
-	}
-	c.writeDeadline = t
-	return nil
-}
-
-// SetDeadline sets both deadlines of the connection.
-func (c *countingConn) SetDeadline(t time.Time) error {
-	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	if err := c.Conn.SetDeadline(t); err != nil {
-		return err
-	}
-	c.writeDeadline = t
-	return nil
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// written returns the bytes written so far.
-func (c *countingConn) written() int64 { return c.n.Load() }
 
 func (w *dialWatch) abort() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.aborted = true
-	if w.conn != nil {
-		_ = w.conn.Close()
+	if w.tcp != nil {
+		_ = w.tcp.Close()
 	}
 }
 

@@ -143,8 +143,10 @@ func (c *recordingConn) Write(p []byte) (int, error) {
 // rawFrame is a frame as a server read it off the wire.
 type rawFrame struct {
 	fin, masked bool
+	rsv         byte // the RSV bits, in place
 	opcode      byte
 	lengthBytes int // bytes of the extended length: 0, 2 or 8
+	key         [4]byte
 	payload     []byte
 }
 
@@ -154,7 +156,7 @@ func readRawFrame(r io.Reader) (rawFrame, error) {
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return rawFrame{}, fmt.Errorf("reading a frame header: %w", err)
 	}
-	f := rawFrame{fin: head[0]&0x80 != 0, opcode: head[0] & 0x0f, masked: head[1]&0x80 != 0}
+	f := rawFrame{fin: head[0]&0x80 != 0, rsv: head[0] & 0x70, opcode: head[0] & 0x0f, masked: head[1]&0x80 != 0}
 	n := uint64(head[1] & 0x7f)
 	switch n {
 	case 126:
@@ -169,9 +171,8 @@ func readRawFrame(r io.Reader) (rawFrame, error) {
 		}
 		n = binary.BigEndian.Uint64(ext)
 	}
-	var key [4]byte
 	if f.masked {
-		if _, err := io.ReadFull(r, key[:]); err != nil {
+		if _, err := io.ReadFull(r, f.key[:]); err != nil {
 			return rawFrame{}, fmt.Errorf("reading a mask key: %w", err)
 		}
 	}
@@ -183,7 +184,7 @@ func readRawFrame(r io.Reader) (rawFrame, error) {
 		return rawFrame{}, fmt.Errorf("reading a payload: %w", err)
 	}
 	for i := range f.payload {
-		f.payload[i] ^= key[i%4]
+		f.payload[i] ^= f.key[i%4]
 	}
 	return f, nil
 }
@@ -243,54 +244,71 @@ func frameServer(t *testing.T) (url string, frames <-chan rawFrame) {
 	return url, out
 }
 
-// A data message goes out as one masked, final frame with the shortest
-// length encoding, written in one call.
-func TestDataMessageIsOneMaskedFrameInOneWrite(t *testing.T) {
+// A data message goes out as masked frames of at most conn.MaxFragment
+// bytes, each with the shortest length encoding and a mask key of its own,
+// written in one call: one final frame when it fits, else a first frame with
+// its opcode, continuation frames, and FIN on the last.
+func TestDataMessageIsMaskedFramesOfBoundedSizeEachInOneWrite(t *testing.T) {
 	t.Parallel()
 	url, frames := frameServer(t)
 	dialer := &recordingDialer{}
 	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: dialer}, conn.Options{})
 	c.until(t, conn.Text) // the server's message: the handshake is over
 
-	for i, n := range frameLengths {
+	lengths := append(slices.Clone(frameLengths), conn.MaxFragment, conn.MaxFragment+1, 2*conn.MaxFragment)
+	for i, n := range lengths {
 		for _, binaryMessage := range []bool{false, true} {
 			want := payload(i, n)
 			before := len(dialer.events())
 			require.NoError(t, c.Send(binaryMessage, want))
 
-			var f rawFrame
-			select {
-			case got, ok := <-frames:
-				require.True(t, ok, "the raw server stopped")
-				f = got
-			case <-time.After(waitBound):
-				t.Fatalf("no frame of %d bytes within %s", n, waitBound)
-			}
 			opcode := byte(websocket.TextMessage)
 			if binaryMessage {
 				opcode = websocket.BinaryMessage
 			}
-			assert.True(t, f.fin, "FIN of %d bytes", n)
-			assert.Equal(t, opcode, f.opcode, "opcode of %d bytes", n)
-			assert.True(t, f.masked, "MASK of %d bytes", n)
-			wantLengthBytes := 0
-			switch {
-			case n > 65535:
-				wantLengthBytes = 8
-			case n > 125:
-				wantLengthBytes = 2
+			got := []byte{}
+			var sizes []int
+			keys := map[[4]byte]bool{}
+			for len(sizes) == 0 || len(got) < n {
+				var f rawFrame
+				select {
+				case next, ok := <-frames:
+					require.True(t, ok, "the raw server stopped")
+					f = next
+				case <-time.After(waitBound):
+					t.Fatalf("no frame of the %d-byte message within %s", n, waitBound)
+				}
+				require.LessOrEqual(t, len(f.payload), conn.MaxFragment, "a frame of the %d-byte message", n)
+				if len(sizes) == 0 {
+					assert.Equal(t, opcode, f.opcode, "opcode of the first frame of %d bytes", n)
+				} else {
+					assert.Equal(t, byte(0), f.opcode, "opcode of frame %d of %d bytes", len(sizes), n)
+				}
+				assert.True(t, f.masked, "MASK of %d bytes", n)
+				assert.False(t, keys[f.key], "mask key of frame %d of %d bytes used before", len(sizes), n)
+				keys[f.key] = true
+				wantLengthBytes := 0
+				switch {
+				case len(f.payload) > 65535:
+					wantLengthBytes = 8
+				case len(f.payload) > 125:
+					wantLengthBytes = 2
+				}
+				assert.Equal(t, wantLengthBytes, f.lengthBytes, "extended length of a %d-byte frame", len(f.payload))
+				got = append(got, f.payload...)
+				sizes = append(sizes, 2+wantLengthBytes+4+len(f.payload))
+				assert.Equal(t, len(got) == n, f.fin, "FIN of frame %d of %d bytes", len(sizes), n)
 			}
-			assert.Equal(t, wantLengthBytes, f.lengthBytes, "extended length of %d bytes", n)
-			require.Equal(t, want, f.payload, "unmasked payload of %d bytes", n)
+			require.Equal(t, want, got, "unmasked payload of %d bytes", n)
+			assert.Len(t, sizes, max(1, (n+conn.MaxFragment-1)/conn.MaxFragment), "frames of %d bytes", n)
 
-			var writes []wireEvent
+			var writes []int
 			for _, ev := range dialer.events()[before:] {
 				if !ev.deadline {
-					writes = append(writes, ev)
+					writes = append(writes, ev.size)
 				}
 			}
-			require.Len(t, writes, 1, "writes of a %d-byte message", n)
-			assert.Equal(t, 2+wantLengthBytes+4+n, writes[0].size, "the whole frame of %d bytes in the write", n)
+			assert.Equal(t, sizes, writes, "one write per frame of %d bytes", n)
 		}
 	}
 }

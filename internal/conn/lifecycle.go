@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -47,6 +48,8 @@ type ending struct {
 	// final marks how the reader ended when that beats die's cause: a close
 	// frame or a message over the limit.
 	final bool
+	// closeReason is the reason of the close frame die sends.
+	closeReason string
 }
 
 // Close starts the close handshake with code and reason, after the messages
@@ -78,7 +81,7 @@ func (c *Conn) stallWait() time.Duration {
 
 // writeClose writes the close frame that Close queued.
 func (c *Conn) writeClose(frame []byte) error {
-	err := c.writeControl(websocket.CloseMessage, frame, time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.CloseMessage, frame)
 	if errors.Is(err, websocket.ErrCloseSent) {
 		return nil // the peer closed first and we already answered it
 	}
@@ -102,7 +105,7 @@ func (c *Conn) handleClose(code int, reason string) error {
 	if StatusCode(code) == CloseNoStatus {
 		answer = []byte{}
 	}
-	err := c.writeControl(websocket.CloseMessage, answer, time.Now().Add(controlWriteWait))
+	err := c.writeControl(websocket.CloseMessage, answer)
 	c.closeWritten()
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering close frame: %w", err)
@@ -186,18 +189,22 @@ func (c *Conn) die(cause *ending) {
 	c.smu.Unlock()
 
 	if sendClose {
-		_ = c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(cause.code), ""),
-			time.Now().Add(interruptWriteWait))
+		c.writeFinalClose(websocket.FormatCloseMessage(int(cause.code), cause.closeReason))
 	}
 	_ = c.ws.Close()
 }
 
-// readEnded records why the reader returned.
+// readEnded records why the reader returned. When the peer broke the
+// protocol or sent a message over the read limit, it sends the close frame
+// that says so (1002 or 1009), as gorilla would have.
 func (c *Conn) readEnded(err error) {
 	end := c.readEnding(err)
 	c.smu.Lock()
 	c.readEnd = end
 	c.smu.Unlock()
+	if end.code == CloseProtocolError || end.code == CloseMessageTooBig {
+		c.die(end)
+	}
 }
 
 // readEnding tells how a connection ends whose reader failed with err.
@@ -217,7 +224,7 @@ func (c *Conn) readEnding(err error) *ending {
 	case isNetworkError(err):
 		return &ending{code: CloseAbnormal, err: err}
 	default:
-		return &ending{code: CloseProtocolError, err: err}
+		return &ending{code: CloseProtocolError, err: err, closeReason: protocolErrorReason(err)}
 	}
 }
 
@@ -303,6 +310,19 @@ func (c *Conn) writableLocked() error {
 		return fmt.Errorf("%w: Close was called", ErrClosed)
 	}
 	return ErrClosed
+}
+
+// protocolErrorReason returns the reason of the close frame that answers the
+// protocol error err: gorilla's message, cut to fit a close frame.
+func protocolErrorReason(err error) string {
+	reason := err.Error()
+	if i := strings.LastIndex(reason, "websocket: "); i >= 0 {
+		reason = reason[i+len("websocket: "):]
+	}
+	if len(reason) > MaxCloseReason {
+		reason = reason[:MaxCloseReason]
+	}
+	return reason
 }
 
 func isNetworkError(err error) bool {
