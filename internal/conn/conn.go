@@ -239,7 +239,7 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 	ev.Time = time.Now()
 	var tooBig *messageTooBigError
 	if errors.As(err, &tooBig) {
-		c.die(&ending{code: CloseMessageTooBig, err: err})
+		c.die(&ending{code: CloseMessageTooBig, err: err, peerFault: true})
 		return false
 	}
 	if err != nil {
@@ -247,7 +247,7 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 		return false
 	}
 	if ev.Kind == Text && !utf8.Valid(ev.Data) {
-		c.die(&ending{code: CloseInvalidPayload, err: errors.New(
+		c.die(&ending{code: CloseInvalidPayload, peerFault: true, err: errors.New(
 			"websocket: received a text message that is not valid UTF-8")})
 		return false
 	}

@@ -50,6 +50,9 @@ type ending struct {
 	final bool
 	// closeReason is the reason of the close frame die sends.
 	closeReason string
+	// peerFault: the peer broke the protocol or a limit, and die's close
+	// frame may wait faultWriteWait rather than interruptWriteWait.
+	peerFault bool
 }
 
 // Close starts the close handshake with code and reason, after the messages
@@ -189,7 +192,11 @@ func (c *Conn) die(cause *ending) {
 	c.smu.Unlock()
 
 	if sendClose {
-		c.writeFinalClose(websocket.FormatCloseMessage(int(cause.code), cause.closeReason))
+		wait := interruptWriteWait
+		if cause.peerFault {
+			wait = faultWriteWait
+		}
+		c.writeFinalClose(websocket.FormatCloseMessage(int(cause.code), cause.closeReason), wait)
 	}
 	_ = c.ws.Close()
 }
@@ -203,6 +210,7 @@ func (c *Conn) readEnded(err error) {
 	c.readEnd = end
 	c.smu.Unlock()
 	if end.code == CloseProtocolError || end.code == CloseMessageTooBig {
+		end.peerFault = true
 		c.die(end)
 	}
 }

@@ -83,12 +83,12 @@ type gorillaConn struct {
 	pending error                // the error of the read that filled buf, once it is drained
 
 	// the handshake (handshake.go)
-	read      bool     // Read was called: writes go straight through
-	held      []byte   // what was written before the first read
-	deflate   bool     // permessage-deflate is offered
-	head      []byte   // the response's head, as gorilla is to read it
-	headErr   error    // the error of the read that ended head, once it is read
-	answered  []string // the server's Sec-WebSocket-Extensions, when head was fixed up
+	read     bool     // Read was called: writes go straight through
+	held     []byte   // what was written before the first read
+	deflate  bool     // permessage-deflate is offered
+	head     []byte   // the response's head, as gorilla is to read it
+	headErr  error    // the error of the read that ended head, once it is read
+	answered []string // the server's Sec-WebSocket-Extensions, when head was fixed up
 }
 
 // newGorillaConn wraps wire; deflate tells whether permessage-deflate is

@@ -20,10 +20,12 @@ const (
 // nothing of the messages queued before our close frame.
 const minStallWait = 5 * time.Second
 
-// interruptWriteWait bounds the going-away close frame sent when the VU's
-// context ends; controlWriteWait bounds other control frames.
+// interruptWriteWait bounds the close frame sent when the VU's context ends
+// or Abort is called; faultWriteWait, gorilla's own wait, the close frame
+// that answers a fault of the peer; controlWriteWait other control frames.
 const (
 	interruptWriteWait = 100 * time.Millisecond
+	faultWriteWait     = time.Second
 	controlWriteWait   = 5 * time.Second
 )
 

@@ -111,13 +111,13 @@ func (c *Conn) writeControl(kind int, payload []byte) error {
 }
 
 // writeFinalClose writes the close frame die sends, unless the frame being
-// written, or the close frame itself, takes longer than interruptWriteWait.
-func (c *Conn) writeFinalClose(payload []byte) {
-	if !c.lockWireWithin(interruptWriteWait) {
+// written, or the close frame itself, takes longer than wait.
+func (c *Conn) writeFinalClose(payload []byte, wait time.Duration) {
+	if !c.lockWireWithin(wait) {
 		return
 	}
 	defer c.unlockWire()
-	_ = c.writeControlLocked(websocket.CloseMessage, payload, interruptWriteWait)
+	_ = c.writeControlLocked(websocket.CloseMessage, payload, wait)
 }
 
 // writeData writes the data message m, one frame at a time; a message of a
