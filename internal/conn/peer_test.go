@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
 )
 
 // extensionPeer accepts one connection on a listener of lc on 127.0.0.1,
@@ -131,4 +130,3 @@ func inflate(compressed []byte) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
-
