@@ -7,13 +7,18 @@
 // pushes back on the peer. Send and SendWait copy each message into a write
 // queue, so the caller may reuse its bytes at once; a writer goroutine
 // drains the queue and returns once it had nothing to write for a second, so
-// an idle connection has none. Without compression, a message is copied
-// straight into its own masked frame, which goes out in one write; control
-// frames and compressed messages are written by gorilla, and one write lock
-// orders them all. Closing runs the RFC 6455 close handshake, bounded by a timeout, and
-// the end of the VU's context tears the connection down at once. Whatever
-// happens, a Conn reports exactly one close event and leaves no goroutine
-// behind.
+// an idle connection has none. Closing runs the RFC 6455 close handshake,
+// bounded by a timeout, and the end of the VU's context tears the connection
+// down at once. Whatever happens, a Conn reports exactly one close event and
+// leaves no goroutine behind.
+//
+// gorilla/websocket opens the connection, and reads and parses frames. It
+// writes nothing once the handshake is over (but for wss:// through a proxy,
+// where gorilla sets TLS up itself: its close frame on a protocol error can
+// still go out). This package encodes every frame a connection writes,
+// masked with a key from crypto/rand: a data message as frames of at most
+// 256 KiB, which Send copies and masks it into, or, with permessage-deflate,
+// the writer compresses it into.
 //
 // # Concurrency and lifecycle
 //
@@ -24,6 +29,15 @@
 // Buffered are also safe to call from other goroutines, and Abort and Done
 // from any goroutine at any time; Events must be called by the owner only,
 // as it hands over storage.
+//
+// Every frame goes to the network through one function, Conn.writeLocked,
+// holding the connection's wire lock for that frame alone (see writer.go).
+// The writer goroutine writes what Send, SendWait, Ping and Close queue, in
+// order; the reader writes pongs and the answer to the peer's close frame,
+// and die the close frame of a fault or of an interruption, each between two
+// frames of a message being written, never inside one: a control frame waits
+// at most for the frame being written. Once a close frame is written,
+// nothing more is.
 //
 // The notify function given to Dial is called from the connection's own
 // goroutines whenever events are queued after the queue was last drained. It

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"syscall"
@@ -114,4 +117,67 @@ func TestPongGoesOutBetweenTheFramesOfALargeMessage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The close frame of Abort, sent while a large message is being written,
+// goes out between two of its frames, and nothing follows it.
+func TestAbortClosesBetweenTheFramesOfALargeMessage(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	type seen struct {
+		frames, after int
+		closeCode     int
+		fin           bool
+	}
+	report := make(chan seen, 1)
+	lc := &net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		return setBuffers(rc, tinyBuffers, 0)
+	}}
+	url := extensionPeer(t, lc, "", func(_ net.Conn, br *bufio.Reader) error {
+		var s seen
+		defer func() { report <- s }()
+		for {
+			h, err := readFrameHeader(br)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			payload, err := readPayload(br, h, nil)
+			if err != nil {
+				return err
+			}
+			switch {
+			case s.closeCode != 0:
+				s.after++
+			case h.opcode == 0x8 && len(payload) >= 2:
+				s.closeCode = int(binary.BigEndian.Uint16(payload))
+			default:
+				s.frames++
+				s.fin = h.fin
+				if s.frames == 1 {
+					close(started)
+				}
+			}
+		}
+	})
+	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{0, tinyBuffers}}, conn.Options{})
+	require.NoError(t, c.Send(true, make([]byte, 32<<20)))
+	select {
+	case <-started:
+	case <-time.After(waitBound):
+		t.Fatalf("no frame of the message within %s", waitBound)
+	}
+	c.Abort(conn.CloseGoingAway)
+
+	var s seen
+	select {
+	case s = <-report:
+	case <-time.After(waitBound):
+		t.Fatalf("the peer did not see the connection end within %s", waitBound)
+	}
+	assert.Equal(t, int(conn.CloseGoingAway), s.closeCode, "the close frame's code")
+	assert.False(t, s.fin, "the whole message went out before the close frame, in %d frames", s.frames)
+	assert.Zero(t, s.after, "frames after the close frame")
 }

@@ -21,6 +21,7 @@ import (
 type wireReport struct {
 	dataFrames int    // data frames before the close frame
 	closeCode  int    // the close frame's code; 0: none came
+	reason     string // the close frame's reason
 	after      int    // frames after the close frame
 	end        error  // how the stream ended: nil when at a frame's boundary
 	written    string // the peer's own failure, if any
@@ -49,6 +50,7 @@ func faultyPeer(t *testing.T, trigger int, fault []byte) (url string, report <-c
 				r.closeCode = -1
 				if len(f.payload) >= 2 {
 					r.closeCode = int(binary.BigEndian.Uint16(f.payload))
+					r.reason = string(f.payload[2:])
 				}
 			case f.opcode <= 0x2:
 				r.dataFrames++
@@ -101,6 +103,9 @@ func TestNoFrameFollowsTheCloseFrameOfAPeersFault(t *testing.T) {
 				require.NoError(t, r.end, "run %d: the stream did not end at a frame's boundary", run)
 				require.Empty(t, r.written, "run %d: the peer could not write its fault", run)
 				require.Equal(t, int(fault.code), r.closeCode, "run %d: the close frame's code", run)
+				if fault.code == conn.CloseProtocolError {
+					require.NotEmpty(t, r.reason, "run %d: the close frame says what the fault was", run)
+				}
 				require.Zero(t, r.after, "run %d: frames after the close frame", run)
 			}
 		})
