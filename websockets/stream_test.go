@@ -92,10 +92,9 @@ func TestStreamEcho(t *testing.T) {
 		eq(closed.reason, "", "the echo server answers with the code only");
 		r = await reader.read();
 		eq(r.done, true, "done after close");
-		eq(writer.desiredSize, 0, "desiredSize once closed");
-		let rejected = false;
-		await writer.write("late").catch((err) => { rejected = String(err).includes("closed"); });
-		assert(rejected, "a write once closed rejects");
+		eq(writer.desiredSize, null, "desiredSize once closed: the writable is errored");
+		const late = await writer.write("late").then(() => "resolved", (err) => err);
+		eq(late.name, "InvalidStateError", "a write once closed rejects");
 	})()`)
 	samples := e.samples()
 	assert.Equal(t, 1, wstest.Count(samples, "ws_sessions"))
@@ -163,11 +162,8 @@ func TestStreamDoesNotKeepTheIterationAlive(t *testing.T) {
 		globalThis.reader = readable.getReader();
 		globalThis.writer = writable.getWriter();
 		await writer.write("one");
-		globalThis.settled = false;
-		wss.closed.then(() => { settled = true; });
 	})()`))
 	assert.Equal(t, 0, e.registered())
-	assert.Equal(t, false, e.get("settled"), "the server has not closed yet")
 	require.NoError(t, e.iterate(base, `(async () => {
 		await writer.write("two");
 		eq((await reader.read()).value, "one", "the echo that waited between the iterations");
@@ -176,8 +172,9 @@ func TestStreamDoesNotKeepTheIterationAlive(t *testing.T) {
 		const { closeCode, reason } = await wss.closed;
 		eq(closeCode, 4001, "closeCode");
 		eq(reason, "bye", "reason");
-		assert(settled, "the earlier reaction ran");
+		globalThis.finished = true;
 	})()`))
+	e.requireFinished()
 	assert.Equal(t, 1, wstest.Count(e.samples(), "ws_session_duration"))
 }
 
@@ -397,7 +394,6 @@ func TestStreamArguments(t *testing.T) {
 		"close arg":       {`new WebSocketStream(WS_URL + "/echo").close(3)`, "must be an object { closeCode, reason }"},
 		"error code":      {`new WebSocketError("x", { closeCode: 1006 })`, "closeCode must be 1000 or between 3000 and 4999"},
 		"not a stream":    {`Object.getOwnPropertyDescriptor(WebSocketStream.prototype, "url").get.call({})`, "not a WebSocketStream"},
-		"write bad chunk": {`(async () => { const w = new WebSocketStream(WS_URL + "/echo"); const { writable } = await w.opened; try { await writable.getWriter().write(5); } finally { w.close(); } })()`, "chunk must be a string"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -433,12 +429,13 @@ func TestWebSocketError(t *testing.T) {
 func TestStreamWritesWaitForRoom(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// The peer never reads: once TCP's buffers and the 1 MiB write queue
-	// are full, writes wait (their promises stay pending, desiredSize
-	// drops below 0, ready is pending) instead of failing or growing
-	// memory; closing ends them all (the close handshake times out).
+	// The peer never reads: once TCP's buffers and the stream's default
+	// write queue of 1 MiB are full, writes wait (their promises stay
+	// pending, desiredSize drops below 0, ready is pending) instead of
+	// failing or growing memory; closing ends them all (the close handshake
+	// times out).
 	e.mustRun(`(async () => {
-		const wss = new WebSocketStream(WS_URL + "/slowread", { writeQueueBytes: 1 << 20, closeTimeout: "200ms" });
+		const wss = new WebSocketStream(WS_URL + "/slowread", { closeTimeout: "200ms" });
 		const { writable } = await wss.opened;
 		const writer = writable.getWriter();
 		const chunk = new Uint8Array(1 << 20);
@@ -450,7 +447,7 @@ func TestStreamWritesWaitForRoom(t *testing.T) {
 		}
 		assert(writer.desiredSize < 0, "writes wait for room: desiredSize " + writer.desiredSize);
 		let ready = false;
-		writer.ready.then(() => { ready = true; });
+		writer.ready.then(() => { ready = true; }, () => {});
 		await Promise.resolve();
 		assert(!ready, "ready is pending while writes wait");
 		wss.close();
