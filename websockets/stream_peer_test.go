@@ -130,3 +130,13 @@ func requireRunning(t *testing.T, iteration <-chan error, what string) {
 	default:
 	}
 }
+
+// global returns the exported value of a global variable, nil when the
+// script never set it.
+func (e *env) global(name string) any {
+	v := e.rt.Get(name)
+	if v == nil {
+		return nil
+	}
+	return v.Export()
+}

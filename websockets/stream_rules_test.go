@@ -1,7 +1,6 @@
 package websockets
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,7 +16,7 @@ import (
 
 func (e *env) requireFinished() {
 	e.t.Helper()
-	assert.Equal(e.t, true, e.get("finished"), "the script ran to its end")
+	assert.Equal(e.t, true, e.global("finished"), "the script ran to its end")
 }
 
 func TestStreamAwaitedClosedHoldsTheIterationUntilThePeerCloses(t *testing.T) {
@@ -36,7 +35,7 @@ func TestStreamAwaitedClosedHoldsTheIterationUntilThePeerCloses(t *testing.T) {
 	requireRunning(t, iteration, "the script awaits closed")
 	p.close(4001, "bye")
 	require.NoError(t, <-iteration)
-	assert.Equal(t, "4001 bye", e.get("closed"), "the code after await wss.closed ran in the iteration")
+	assert.Equal(t, "4001 bye", e.global("closed"), "the code after await wss.closed ran in the iteration")
 	assert.Equal(t, 0, e.registered())
 }
 
@@ -64,7 +63,7 @@ func TestStreamClosedThenHoldsTheIteration(t *testing.T) {
 			requireRunning(t, iteration, "the script waits on closed")
 			p.close(4001, "")
 			require.NoError(t, <-iteration)
-			assert.Equal(t, int64(4001), e.get("closed"))
+			assert.Equal(t, int64(4001), e.global("closed"))
 		})
 	}
 }
@@ -84,7 +83,7 @@ func TestStreamUnawaitedReadHoldsTheIterationUntilItsMessage(t *testing.T) {
 	requireRunning(t, iteration, "a read() waits")
 	p.send("hello")
 	require.NoError(t, <-iteration)
-	assert.Equal(t, "hello", e.get("got"))
+	assert.Equal(t, "hello", e.global("got"))
 	assert.Equal(t, 0, e.registered(), "the open stream holds nothing once the read settled")
 }
 
@@ -195,7 +194,7 @@ func TestStreamErrorNames(t *testing.T) {
 				globalThis.finished = true;
 			`)
 			e.requireFinished()
-			thrown, _ := e.get("thrown").(string)
+			thrown, _ := e.global("thrown").(string)
 			assert.Regexp(t, "^"+tc.want+": WebSocketStream", thrown)
 		})
 	}
@@ -311,5 +310,4 @@ func TestStreamCountsEveryMessageOnce(t *testing.T) {
 	})()`)
 	e.requireFinished()
 	assert.InDelta(t, count, wstest.Sum(e.samples(), "ws_msgs_received"), 0)
-	_ = strconv.Itoa
 }
