@@ -381,19 +381,19 @@ func TestStreamVUStopTearsDown(t *testing.T) {
 func TestStreamArguments(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ code, want string }{
-		"no new":          {`WebSocketStream.call({}, WS_URL + "/echo")`, "please use the 'new' operator"},
-		"no url":          {`new WebSocketStream()`, "url is required"},
-		"ftp url":         {`new WebSocketStream("ftp://127.0.0.1/")`, "SyntaxError"},
-		"options":         {`new WebSocketStream(WS_URL, 5)`, "options must be an object, got number 5"},
-		"protocols":       {`new WebSocketStream(WS_URL, { protocols: [1] })`, "options.protocols[0] must be a string"},
-		"signal":          {`new WebSocketStream(WS_URL, { signal: {} })`, "options.signal is not supported"},
-		"unknown":         {`new WebSocketStream(WS_URL, { nope: 1 })`, "nope"},
-		"timeout":         {`new WebSocketStream(WS_URL, { handshakeTimeout: "x" })`, "handshakeTimeout"},
-		"close code":      {`new WebSocketStream(WS_URL + "/echo").close({ closeCode: 1001 })`, "closeCode must be 1000 or between 3000 and 4999"},
-		"close reason":    {`new WebSocketStream(WS_URL + "/echo").close({ reason: "x".repeat(124) })`, "reason must be at most 123 bytes"},
-		"close arg":       {`new WebSocketStream(WS_URL + "/echo").close(3)`, "must be an object { closeCode, reason }"},
-		"error code":      {`new WebSocketError("x", { closeCode: 1006 })`, "closeCode must be 1000 or between 3000 and 4999"},
-		"not a stream":    {`Object.getOwnPropertyDescriptor(WebSocketStream.prototype, "url").get.call({})`, "not a WebSocketStream"},
+		"no new":       {`WebSocketStream.call({}, WS_URL + "/echo")`, "please use the 'new' operator"},
+		"no url":       {`new WebSocketStream()`, "url is required"},
+		"ftp url":      {`new WebSocketStream("ftp://127.0.0.1/")`, "SyntaxError"},
+		"options":      {`new WebSocketStream(WS_URL, 5)`, "options must be an object, got number 5"},
+		"protocols":    {`new WebSocketStream(WS_URL, { protocols: [1] })`, "options.protocols[0] must be a string"},
+		"signal":       {`new WebSocketStream(WS_URL, { signal: {} })`, "options.signal is not supported"},
+		"unknown":      {`new WebSocketStream(WS_URL, { nope: 1 })`, "nope"},
+		"timeout":      {`new WebSocketStream(WS_URL, { handshakeTimeout: "x" })`, "handshakeTimeout"},
+		"close code":   {`new WebSocketStream(WS_URL + "/echo").close({ closeCode: 1001 })`, "closeCode must be 1000 or between 3000 and 4999"},
+		"close reason": {`new WebSocketStream(WS_URL + "/echo").close({ reason: "x".repeat(124) })`, "reason must be at most 123 bytes"},
+		"close arg":    {`new WebSocketStream(WS_URL + "/echo").close(3)`, "must be an object { closeCode, reason }"},
+		"error code":   {`new WebSocketError("x", { closeCode: 1006 })`, "closeCode must be 1000 or between 3000 and 4999"},
+		"not a stream": {`Object.getOwnPropertyDescriptor(WebSocketStream.prototype, "url").get.call({})`, "not a WebSocketStream"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
