@@ -263,7 +263,7 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 	}
 	p, err := params.Parse(m.rt, m.vu.State(), rest, params.Rules{Name: what, Strict: true})
 	if err != nil {
-		return params.Params{}, fmt.Errorf("invalid options argument (protocols is allowed too): %w", err)
+		return params.Params{}, fmt.Errorf("%w; a stream takes protocols too", err)
 	}
 	p.Options.Subprotocols = protocols
 	if p.Options.WriteQueueBytes == 0 {

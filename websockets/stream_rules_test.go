@@ -173,6 +173,9 @@ func TestStreamErrorNames(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ code, want string }{
 		"no url":             {`new WebSocketStream()`, "TypeError"},
+		"null url":           {`new WebSocketStream(null)`, "TypeError"},
+		"signal":             {`new WebSocketStream(WS_URL + "/echo", { signal: {} })`, "GoError"},
+		"unknown option":     {`new WebSocketStream(WS_URL + "/echo", { nope: 1 })`, "GoError"},
 		"not a url":          {`new WebSocketStream("not a url")`, "SyntaxError"},
 		"ftp url":            {`new WebSocketStream("ftp://127.0.0.1/")`, "SyntaxError"},
 		"fragment":           {`new WebSocketStream(WS_URL + "/echo#top")`, "SyntaxError"},
