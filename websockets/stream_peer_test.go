@@ -111,16 +111,6 @@ func (p *streamPeer) close(code int, reason string) {
 	})
 }
 
-// startIteration runs code as an iteration in the background; the channel
-// gives its outcome.
-func (e *env) startIteration(code string) <-chan error {
-	e.t.Helper()
-	base := e.vu.VU.CtxField
-	done := make(chan error, 1)
-	go func() { done <- e.iterate(base, code) }()
-	return done
-}
-
 // requireRunning fails the test if the iteration iteration has ended.
 func requireRunning(t *testing.T, iteration <-chan error, what string) {
 	t.Helper()

@@ -22,9 +22,10 @@ func (e *env) requireFinished() {
 func TestStreamAwaitedClosedHoldsTheIterationUntilThePeerCloses(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	base := e.vu.VU.CtxField
 	p := newStreamPeer(t)
 	e.set("PEER", p.url)
-	iteration := e.startIteration(`(async () => {
+	iteration := e.startIterationIn(base, `(async () => {
 		const wss = new WebSocketStream(PEER);
 		const { writable } = await wss.opened;
 		await writable.getWriter().write("waiting");
@@ -34,7 +35,7 @@ func TestStreamAwaitedClosedHoldsTheIterationUntilThePeerCloses(t *testing.T) {
 	require.Equal(t, "waiting", p.next())
 	requireRunning(t, iteration, "the script awaits closed")
 	p.close(4001, "bye")
-	require.NoError(t, <-iteration)
+	require.NoError(t, e.awaitIteration(iteration))
 	assert.Equal(t, "4001 bye", e.global("closed"), "the code after await wss.closed ran in the iteration")
 	assert.Equal(t, 0, e.registered())
 }
@@ -51,18 +52,19 @@ func TestStreamClosedThenHoldsTheIteration(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
+			base := e.vu.VU.CtxField
 			p := newStreamPeer(t)
 			e.set("PEER", p.url)
-			iteration := e.startIteration(`(async () => {
+			iteration := e.startIterationIn(base, `(async () => {
 				globalThis.wss = new WebSocketStream(PEER);
 				const { writable } = await wss.opened;
-				` + wait + `;
+				`+wait+`;
 				await writable.getWriter().write("waiting");
 			})()`)
 			require.Equal(t, "waiting", p.next())
 			requireRunning(t, iteration, "the script waits on closed")
 			p.close(4001, "")
-			require.NoError(t, <-iteration)
+			require.NoError(t, e.awaitIteration(iteration))
 			assert.Equal(t, int64(4001), e.global("closed"))
 		})
 	}
@@ -71,9 +73,10 @@ func TestStreamClosedThenHoldsTheIteration(t *testing.T) {
 func TestStreamUnawaitedReadHoldsTheIterationUntilItsMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	base := e.vu.VU.CtxField
 	p := newStreamPeer(t)
 	e.set("PEER", p.url)
-	iteration := e.startIteration(`(async () => {
+	iteration := e.startIterationIn(base, `(async () => {
 		globalThis.wss = new WebSocketStream(PEER);
 		const { readable, writable } = await wss.opened;
 		readable.getReader().read().then((r) => { globalThis.got = r.value; });
@@ -82,7 +85,7 @@ func TestStreamUnawaitedReadHoldsTheIterationUntilItsMessage(t *testing.T) {
 	require.Equal(t, "reading", p.next())
 	requireRunning(t, iteration, "a read() waits")
 	p.send("hello")
-	require.NoError(t, <-iteration)
+	require.NoError(t, e.awaitIteration(iteration))
 	assert.Equal(t, "hello", e.global("got"))
 	assert.Equal(t, 0, e.registered(), "the open stream holds nothing once the read settled")
 }
@@ -90,9 +93,10 @@ func TestStreamUnawaitedReadHoldsTheIterationUntilItsMessage(t *testing.T) {
 func TestStreamAwaitedWriteEndsTheIterationWhileMessagesCome(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	base := e.vu.VU.CtxField
 	p := newStreamPeer(t)
 	e.set("PEER", p.url)
-	require.NoError(t, e.iterate(e.vu.VU.CtxField, `(async () => {
+	require.NoError(t, e.iterate(base, `(async () => {
 		globalThis.wss = new WebSocketStream(PEER);
 		const { readable, writable } = await wss.opened;
 		globalThis.reader = readable.getReader();
@@ -103,7 +107,7 @@ func TestStreamAwaitedWriteEndsTheIterationWhileMessagesCome(t *testing.T) {
 	assert.Equal(t, 0, e.registered(), "an open stream with nothing pending holds nothing")
 	require.Equal(t, "one", p.next())
 	p.send("after the iteration")
-	require.NoError(t, e.iterate(e.vu.VU.CtxField, `(async () => {
+	require.NoError(t, e.iterate(base, `(async () => {
 		eq((await reader.read()).value, "after the iteration", "the message waited for the next iteration");
 		wss.close();
 		await wss.closed;
@@ -313,4 +317,40 @@ func TestStreamCountsEveryMessageOnce(t *testing.T) {
 	})()`)
 	e.requireFinished()
 	assert.InDelta(t, count, wstest.Sum(e.samples(), "ws_msgs_received"), 0)
+}
+
+func TestStreamClosedSettlesBehindMessagesNobodyReads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := e.vu.VU.CtxField
+	p := newStreamPeer(t)
+	e.set("PEER", p.url)
+	// The stream takes the first messages from the connection and then
+	// takes no more while they are unread: the close that follows them
+	// must still settle closed.
+	iteration := e.startIterationIn(base, `(async () => {
+		globalThis.wss = new WebSocketStream(PEER);
+		const { readable, writable } = await wss.opened;
+		globalThis.reader = readable.getReader();
+		await writable.getWriter().write("waiting");
+		globalThis.closed = (await wss.closed).closeCode;
+	})()`)
+	require.Equal(t, "waiting", p.next())
+	for _, msg := range []string{"a", "b", "c", "d"} {
+		p.send(msg)
+	}
+	p.close(4002, "")
+	require.NoError(t, e.awaitIteration(iteration))
+	assert.Equal(t, int64(4002), e.global("closed"))
+	require.NoError(t, e.iterate(base, `(async () => {
+		const got = [];
+		for (;;) {
+			const { value, done } = await reader.read();
+			if (done) break;
+			got.push(value);
+		}
+		eq(got.join(), "a,b,c,d", "the messages before the close");
+		globalThis.finished = true;
+	})()`))
+	e.requireFinished()
 }

@@ -18,6 +18,12 @@ import (
 // event loop waits for the callbacks still registered, as k6's runner does.
 func (e *env) iterate(parent context.Context, code string) error {
 	e.t.Helper()
+	return e.awaitIteration(e.startIterationIn(parent, code))
+}
+
+// startIterationIn runs code as an iteration, as iterate does, in the
+// background; the channel gives its outcome.
+func (e *env) startIterationIn(parent context.Context, code string) <-chan error {
 	ctx, cancel := context.WithCancel(parent)
 	e.vu.VU.CtxField = ctx
 	done := make(chan error, 1)
@@ -30,8 +36,15 @@ func (e *env) iterate(parent context.Context, code string) error {
 		e.vu.EventLoop.WaitOnRegistered()
 		done <- err
 	}()
+	return done
+}
+
+// awaitIteration returns the outcome of an iteration started in the
+// background, failing the test if it does not end within runTimeout.
+func (e *env) awaitIteration(iteration <-chan error) error {
+	e.t.Helper()
 	select {
-	case err := <-done:
+	case err := <-iteration:
 		return err
 	case <-time.After(runTimeout):
 		e.t.Fatalf("the iteration did not finish within %s", runTimeout)
@@ -361,13 +374,10 @@ func TestStreamVUStopTearsDown(t *testing.T) {
 	})()`))
 	s := e.streamVar("wss")
 	// The next iteration waits on a read when the scenario ends.
-	errc := make(chan error, 1)
-	go func() {
-		errc <- e.iterate(run, `(async () => { await reader.read(); })()`)
-	}()
+	errc := e.startIterationIn(run, `(async () => { await reader.read(); })()`)
 	require.Eventually(t, func() bool { return e.registered() > 0 }, runTimeout, time.Millisecond)
 	stopRun(context.DeadlineExceeded)
-	require.NoError(t, <-errc)
+	require.NoError(t, e.awaitIteration(errc))
 	select {
 	case <-s.conn.Done():
 	case <-time.After(runTimeout):
