@@ -352,7 +352,7 @@ declare module "k6/x/websockets" {
 
   /** The second argument of the WebSocketStream constructor: protocols, and every param of the WebSocket class. */
   export interface WebSocketStreamOptions extends Params {
-    /** Subprotocols to offer, in order of preference. */
+    /** Subprotocols to offer, in order of preference (an array: a lone string is a TypeError). */
     protocols?: string[];
   }
 
@@ -364,7 +364,7 @@ declare module "k6/x/websockets" {
     reason?: string;
   }
 
-  /** What WebSocketStream.opened resolves with. */
+  /** What WebSocketStream.opened resolves with; its keys come in this order. */
   export interface WebSocketOpenInfo {
     /** The messages received: strings for text, Uint8Array for binary. */
     readable: WebSocketStreamReadable;
@@ -414,12 +414,17 @@ declare module "k6/x/websockets" {
 
   /** The writer of a WebSocketStream's writable. */
   export interface WebSocketStreamWriter {
-    /** Resolves when no write waits for room in the write queue. */
+    /** Resolves when no write waits for room in the write queue; rejects once the stream is closing or closed. */
     readonly ready: Promise<void>;
-    /** 1 minus the writes waiting for room; 0 once closing, null once failed. */
+    /** 1 minus the writes waiting for room; 0 while closing, null once closed. */
     readonly desiredSize: number | null;
-    /** Sends a message (a string as text, anything else as binary); resolves once it is queued for the wire. */
-    write(chunk: MessageData): Promise<void>;
+    /**
+     * Sends a message: an ArrayBuffer, a view or a Blob as binary, anything else converted to a
+     * string and sent as text. Resolves once the message is in the connection's write queue
+     * (writeQueueBytes, 1 MiB by default for a stream); rejects with an InvalidStateError once
+     * the stream is closing or closed cleanly, with closed's WebSocketError after an abrupt close.
+     */
+    write(chunk: MessageData | { toString(): string } | null | undefined): Promise<void>;
     /** Closes the connection, without a code, after the writes before it. */
     close(): Promise<void>;
     /** Closes the connection (with the code of a WebSocketError reason). */
@@ -441,10 +446,11 @@ declare module "k6/x/websockets" {
   }
 
   /**
-   * The promise- and streams-based WebSocket (WHATWG WebSocketStream). A stream
-   * holds the iteration only while a promise the script awaits is pending, and
-   * lives until it is closed, the peer closes, or the VU stops: kept in module
-   * scope, it serves the next iterations of its VU.
+   * The promise- and streams-based WebSocket (WHATWG WebSocketStream). As timers do, an
+   * operation the script started holds the iteration until it settles (opened, a read(), a
+   * write(), close()), and closed holds it once the script waits on it; an open stream with
+   * nothing pending holds nothing. It lives until it is closed, the peer closes, or the VU
+   * stops: kept in module scope, it serves the next iterations of its VU.
    */
   export class WebSocketStream {
     /** @param url a ws:// or wss:// URL */
@@ -453,7 +459,11 @@ declare module "k6/x/websockets" {
     readonly url: string;
     /** Resolves once the handshake succeeded; rejects with a WebSocketError if it failed. */
     readonly opened: Promise<WebSocketOpenInfo>;
-    /** Resolves after a clean close; rejects with a WebSocketError otherwise. */
+    /**
+     * Settles when the connection closes, whatever the readable still holds: resolves after a
+     * clean close, rejects with a WebSocketError otherwise. Waiting on it (await, then, catch,
+     * finally) holds the iteration until it settles.
+     */
     readonly closed: Promise<WebSocketClosedInfo>;
     /** Starts the closing handshake, or gives up the connection while connecting. */
     close(closeInfo?: WebSocketCloseInfo): void;

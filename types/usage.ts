@@ -216,6 +216,5 @@ export async function webSocketStream(): Promise<void> {
   console.log(new StockWebSocketStream(`${base}/echo`).url, new websockets.WebSocketStream(`${base}/echo`).url);
   // @ts-expect-error protocols are strings
   console.log(new WebSocketStream(`${base}/echo`, { protocols: [1] }));
-  // @ts-expect-error write takes message data
-  await writer.write(42);
+  await writer.write(42); // sent as the text "42"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,12 +34,13 @@ const (
 // wsStream is the Go side of one WebSocketStream object.
 //
 // Unlike a WebSocket, a stream does not keep the VU's event loop busy for its
-// whole life: it registers an event-loop callback only while a promise the
-// script may be waiting on is pending (opened while connecting, a read()
-// without a message to give, a write() waiting for room, closed while
-// closing). In between, what the connection reports waits in its bounded
-// queue, so the stream can be kept in module scope and used by the next
-// iterations of the VU.
+// whole life. It follows k6's rule for asynchronous work (as timers do): an
+// operation the script started holds the iteration until it settles (opened
+// while connecting, a read() without a message to give, a write() not yet
+// queued for the wire, close() until the closing handshake ends), and closed
+// holds it once the script waits on it (see waitable). In between, what the
+// connection reports waits in its bounded queue, so the stream can be kept in
+// module scope and used by the next iterations of the VU.
 //
 // Settling a promise runs the script's reactions at once, which may call
 // into the stream again: state is updated before promises are settled.
@@ -62,8 +64,11 @@ type wsStream struct {
 	abandoned bool
 
 	opened, closed promise
-	readable       *sobek.Object
-	writable       *sobek.Object
+	// closedWaited is set once the script waits on closed in the running
+	// iteration: closed then holds the iteration until it settles.
+	closedWaited bool
+	readable     *sobek.Object
+	writable     *sobek.Object
 
 	// reading: msgs[next:] are messages taken from the connection and not
 	// read yet; reads are the read() promises waiting for one.
@@ -78,6 +83,9 @@ type wsStream struct {
 	ended  bool
 	fault  error
 	endErr *sobek.Object
+	// unreadCounted is set once the messages left unread at the end of the
+	// session were counted in ws_msgs_received: reads count no more.
+	unreadCounted bool
 
 	// writing: waiting are the writes handed to the send goroutine, in order.
 	waiting      []*pendingWrite
@@ -138,6 +146,14 @@ func (m *module) newPromise() promise {
 	return promise{p: p, resolve: resolve, reject: reject}
 }
 
+// rejectedHandled returns a promise already rejected with reason and marked
+// as handled, as the Streams standard does for writer.ready.
+func (m *module) rejectedHandled(reason any) sobek.Value {
+	p := m.handledPromise()
+	_ = p.reject(reason)
+	return m.rt.ToValue(p.p)
+}
+
 // handledPromise returns a pending promise that is marked as handled, as
 // the standard does for opened and closed: its rejection is not reported
 // as uncaught when the script never looks at it.
@@ -161,11 +177,15 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	}
 	u, err := parseURL(call.Argument(0))
 	if err != nil {
+		var named *jsval.Error
+		if errors.As(err, &named) {
+			jsval.Throwf(m.rt, named.Name, "WebSocketStream: %s", strings.TrimPrefix(named.Message, "WebSocket: "))
+		}
 		common.Throw(m.rt, fmt.Errorf("WebSocketStream: %w", err))
 	}
 	p, err := m.streamOptions(call.Argument(1))
 	if err != nil {
-		common.Throw(m.rt, err)
+		jsval.Throw(m.rt, err)
 	}
 	urlTags(&p.Tags, state.Options.SystemTags, u)
 
@@ -186,6 +206,10 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 		stop()
 		common.Throw(m.rt, err)
 	}
+	if err := m.waitable(s.closed.p, s.waitOnClosed); err != nil {
+		stop()
+		common.Throw(m.rt, err)
+	}
 	if !life.add(s) {
 		stop()
 		common.Throw(m.rt, errors.New("WebSocketStream: the VU is stopping"))
@@ -197,6 +221,12 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	return nil
 }
 
+// streamWriteQueueBytes is the default writeQueueBytes of a stream: what
+// its connection queues for the wire before write() waits. It bounds what an
+// awaited write() leaves in memory (the WebSocket class keeps the default of
+// internal/conn: its send() cannot wait).
+const streamWriteQueueBytes = 1 << 20
+
 // streamOptions checks the options argument: protocols and signal, and
 // every param of the WebSocket class.
 func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
@@ -206,7 +236,8 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 	if !common.IsNullish(v) {
 		obj, ok := v.(*sobek.Object)
 		if !ok {
-			return params.Params{}, fmt.Errorf("%s: options must be an object, got %s", what, jsval.Describe(v))
+			return params.Params{}, jsval.Errorf(jsval.TypeError, "%s: options must be an object, got %s",
+				what, jsval.Describe(v))
 		}
 		copied := m.rt.NewObject()
 		for _, key := range obj.Keys() {
@@ -214,8 +245,8 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 			switch key {
 			case "protocols":
 				var err error
-				if protocols, err = params.Subprotocols(m.rt, val, what+": options.protocols"); err != nil {
-					return params.Params{}, fmt.Errorf("invalid options argument: %w", err)
+				if protocols, err = m.streamProtocols(val); err != nil {
+					return params.Params{}, err
 				}
 			case "signal":
 				if !common.IsNullish(val) {
@@ -232,10 +263,83 @@ func (m *module) streamOptions(v sobek.Value) (params.Params, error) {
 	}
 	p, err := params.Parse(m.rt, m.vu.State(), rest, params.Rules{Name: what, Strict: true})
 	if err != nil {
-		return params.Params{}, fmt.Errorf("invalid options argument (protocols is allowed too): %w", err)
+		return params.Params{}, fmt.Errorf("%w; a stream takes protocols too", err)
 	}
 	p.Options.Subprotocols = protocols
+	if p.Options.WriteQueueBytes == 0 {
+		p.Options.WriteQueueBytes = streamWriteQueueBytes
+	}
 	return p, nil
+}
+
+// streamProtocols checks options.protocols as WebIDL and the standard do: a
+// sequence (an array) of strings, else a TypeError; names that are not
+// HTTP tokens, or given twice, are a SyntaxError.
+func (m *module) streamProtocols(v sobek.Value) ([]string, error) {
+	const what = "WebSocketStream: options.protocols"
+	if common.IsNullish(v) {
+		return nil, nil
+	}
+	obj, ok := v.(*sobek.Object)
+	if !ok || !jsval.IsArray(m.rt, obj) {
+		return nil, jsval.Errorf(jsval.TypeError, "%s must be an array of strings, got %s", what, jsval.Describe(v))
+	}
+	for i := range obj.Get("length").ToInteger() {
+		item := obj.Get(strconv.FormatInt(i, 10))
+		if _, isObject := item.(*sobek.Object); isObject || !isPrimitiveString(item) {
+			return nil, jsval.Errorf(jsval.TypeError, "%s[%d] must be a string, got %s", what, i, jsval.Describe(item))
+		}
+	}
+	protocols, err := params.Subprotocols(m.rt, v, what)
+	if err != nil {
+		return nil, jsval.Errorf(jsval.SyntaxError, "%w", err)
+	}
+	return protocols, nil
+}
+
+// isPrimitiveString tells whether v is a string, not a String object.
+func isPrimitiveString(v sobek.Value) bool {
+	_, ok := v.Export().(string)
+	return ok
+}
+
+// waitable makes p tell when the script waits on it: p gets a then of its
+// own, which calls onWait before Promise.prototype.then, and its constructor
+// reads undefined. await and Promise.resolve hand a promise whose constructor
+// is %Promise% straight to PerformPromiseThen; for any other they call its
+// then (sobek follows the standard there), as catch and finally always do.
+func (m *module) waitable(p *sobek.Promise, onWait func()) error {
+	obj := m.rt.ToValue(p).ToObject(m.rt)
+	then, ok := sobek.AssertFunction(obj.Get("then"))
+	if !ok {
+		return errors.New("websockets: Promise.prototype.then is not a function")
+	}
+	own := m.rt.ToValue(func(c sobek.FunctionCall) sobek.Value {
+		onWait()
+		v, err := then(c.This, c.Arguments...)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	})
+	if err := obj.DefineDataProperty("then", own, sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE); err != nil {
+		return fmt.Errorf("websockets: making closed tell when it is awaited: %w", err)
+	}
+	if err := obj.DefineDataProperty("constructor", sobek.Undefined(),
+		sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE); err != nil {
+		return fmt.Errorf("websockets: making closed tell when it is awaited: %w", err)
+	}
+	return nil
+}
+
+// waitOnClosed runs when the script waits on closed: closed holds the
+// iteration until it settles.
+func (s *wsStream) waitOnClosed() {
+	if !s.closed.pending() {
+		return
+	}
+	s.closedWaited = true
+	s.enter()
 }
 
 // streamOf returns the stream behind this, or throws.
@@ -275,11 +379,12 @@ func (s *wsStream) wake() {
 	}
 }
 
-// needsLoop tells whether a promise the script may be waiting on depends on
-// the network.
+// needsLoop tells whether the stream holds the iteration: an operation the
+// script started has not settled (the opening or closing handshake, a read,
+// a write, writer.close()), or the script waits on closed.
 func (s *wsStream) needsLoop() bool {
-	return s.state == streamConnecting || len(s.reads) > 0 || len(s.waiting) > 0 ||
-		(s.state == streamClosing && s.closed.pending())
+	return s.state == streamConnecting || s.state == streamClosing || len(s.reads) > 0 ||
+		len(s.waiting) > 0 || s.closeOnDrain != nil || (s.closedWaited && s.closed.pending())
 }
 
 // hold registers an event-loop callback when the stream needs one and has
@@ -325,6 +430,7 @@ func (s *wsStream) run() error {
 // of an iteration that is over. Writes still go out, and are counted when
 // they do; a writer.close() still closes once they are out.
 func (s *wsStream) abandon() {
+	s.closedWaited = false
 	s.reads = nil
 	for _, w := range s.waiting {
 		w.p = promise{}
@@ -339,8 +445,8 @@ func (s *wsStream) abandon() {
 // to report, and settles the promises that it decides.
 func (s *wsStream) pull() {
 	s.takeDial()
-	s.settleWrites()
 	s.deliver()
+	s.settleWrites()
 }
 
 // takeDial handles the end of the opening handshake.
@@ -380,19 +486,43 @@ func (s *wsStream) takeDial() {
 	s.state = streamOpen
 	s.readable = s.m.newReadable(s)
 	s.writable = s.m.newWritable(s)
+	s.life.wg.Add(1)
+	go s.watchGone(res.conn)
 	info := s.m.rt.NewObject()
-	for k, v := range map[string]any{
-		"readable": s.readable, "writable": s.writable, "protocol": s.protocol, "extensions": s.extensions,
-	} {
-		_ = info.Set(k, v)
+	for _, f := range []struct {
+		key string
+		v   any
+	}{{"readable", s.readable}, {"writable", s.writable}, {"extensions", s.extensions}, {"protocol", s.protocol}} {
+		_ = info.Set(f.key, f.v)
 	}
 	s.opened.settle(info, false)
 }
 
+// watchGone wakes the stream when c is gone. The connection wakes the
+// stream only for the first event queued since the stream last took its
+// events; the stream takes none while messages it took wait to be read, so
+// without this it would not learn of the close behind them.
+func (s *wsStream) watchGone(c *conn.Conn) {
+	defer s.life.wg.Done()
+	<-c.Done()
+	s.wake()
+}
+
+// gone tells whether the connection is gone: its close event is queued.
+func (s *wsStream) gone() bool {
+	select {
+	case <-s.conn.Done():
+		return true
+	default:
+		return false
+	}
+}
+
 // deliver gives messages to waiting reads, taking more from the connection
-// only when every message taken before is read: the connection's bounded
-// queue is what holds the rest, so a script that reads slowly slows the
-// peer down instead of growing memory.
+// only when every message taken before is read, or when the connection is
+// gone (what it queued is then all there is, and closed settles at once): the
+// connection's bounded queue is what holds the rest, so a script that reads
+// slowly slows the peer down instead of growing memory.
 func (s *wsStream) deliver() {
 	if s.cancelled {
 		reads := s.reads
@@ -408,10 +538,12 @@ func (s *wsStream) deliver() {
 			s.next++
 			read := s.reads[0]
 			s.reads = s.reads[1:]
-			connmetrics.Received(s.session, &ev)
+			if !s.unreadCounted {
+				connmetrics.Received(s.session, &ev)
+			}
 			read.settle(s.m.readResult(s.messageValue(&ev), false), false)
 		}
-		if s.ended || (s.next < len(s.msgs) && s.state != streamClosing) {
+		if s.ended || (s.next < len(s.msgs) && s.state != streamClosing && !s.gone()) {
 			break
 		}
 		if !s.refill() {
@@ -495,21 +627,38 @@ func (s *wsStream) closedEvent(ev *conn.Event) {
 
 // finish ends the stream: its session's metrics are emitted, closed is
 // rejected with wsErr unless it is nil, and reads get wsErr (or done) once
-// the messages taken are read.
+// the messages taken are read. The messages not read yet are all the
+// session received: they count in ws_msgs_received now, as the session's
+// last samples go out.
 func (s *wsStream) finish(wsErr *sobek.Object, at time.Time) {
 	s.state = streamClosed
 	s.ended = true
 	s.endErr = wsErr
 	s.stop()
+	if unread := len(s.msgs) - s.next; unread > 0 {
+		s.session.MessagesReceived(unread, at)
+	}
+	s.unreadCounted = true
 	s.session.End(at)
 	s.life.remove(s)
 	if wsErr != nil {
 		s.closed.settle(wsErr, true)
 	}
 	if s.ready != nil {
-		s.ready.settle(sobek.Undefined(), false)
+		s.ready.settle(s.writableError(), true)
 		s.ready = nil
 	}
+}
+
+// writableError is what the writable is errored with once the stream is
+// not open: the WebSocketError that closed rejected with after an abrupt
+// close, an InvalidStateError otherwise.
+func (s *wsStream) writableError() *sobek.Object {
+	if s.endErr != nil {
+		return s.endErr
+	}
+	return jsval.ErrorObject(s.m.rt, jsval.InvalidStateError,
+		"WebSocketStream: the stream is "+s.stateName()+", the message was not sent")
 }
 
 // startClose starts the closing handshake with code and reason, or gives up
@@ -558,9 +707,17 @@ func (m *module) closeArgs(v sobek.Value, what string) (conn.StatusCode, string)
 		jsval.Throwf(m.rt, jsval.TypeError, "%s: the argument must be an object { closeCode, reason }, got %s",
 			what, jsval.Describe(v))
 	}
+	hasCode := false
+	if c := obj.Get("closeCode"); !common.IsNullish(c) {
+		n, err := closeCode(c)
+		if err != nil {
+			jsval.Throwf(m.rt, jsval.InvalidAccessError, "%s: closeCode must be 1000 or between 3000 and 4999, got %s",
+				what, c.String())
+		}
+		code, hasCode = n, true
+	}
 	if r := obj.Get("reason"); !common.IsNullish(r) {
 		reason = r.String()
-		code = conn.CloseNormal
 		if len(reason) > conn.MaxCloseReason {
 			jsval.Throwf(m.rt, jsval.SyntaxError, "%s: reason must be at most %d bytes of UTF-8, got %d",
 				what, conn.MaxCloseReason, len(reason))
@@ -569,13 +726,8 @@ func (m *module) closeArgs(v sobek.Value, what string) (conn.StatusCode, string)
 			reason = strings.ToValidUTF8(reason, "\uFFFD")
 		}
 	}
-	if c := obj.Get("closeCode"); !common.IsNullish(c) {
-		n, err := closeCode(c)
-		if err != nil {
-			jsval.Throwf(m.rt, jsval.InvalidAccessError, "%s: closeCode must be 1000 or between 3000 and 4999, got %s",
-				what, c.String())
-		}
-		code = n
+	if !hasCode && reason != "" {
+		code = conn.CloseNormal
 	}
 	return code, reason
 }

@@ -1,13 +1,13 @@
 package websockets
 
 import (
-	"github.com/loadkit/xk6-ws/internal/jsval"
-
 	"errors"
 	"fmt"
 
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
+
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // streamClasses are the WebSocketStream and WebSocketError classes of a

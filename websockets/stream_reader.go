@@ -1,11 +1,11 @@
 package websockets
 
 import (
-	"github.com/loadkit/xk6-ws/internal/jsval"
-
 	"fmt"
 
 	"github.com/grafana/sobek"
+
+	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
 // streamReader is a reader of a WebSocketStream's readable: it holds the

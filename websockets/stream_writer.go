@@ -88,6 +88,9 @@ func (m *module) newWriter(s *wsStream) *sobek.Object {
 			return released("ready")
 		}
 		s.enter()
+		if s.state != streamOpen {
+			return m.rejectedHandled(s.writableError())
+		}
 		if len(s.waiting) == 0 {
 			return m.resolved(sobek.Undefined())
 		}
@@ -112,11 +115,11 @@ func (m *module) newWriter(s *wsStream) *sobek.Object {
 
 // desiredSize is how many more messages the writable takes before writes
 // wait: its high-water mark is one message waiting for room in the
-// connection's write queue. It is null once the stream failed, 0 once it is
-// closing or closed.
+// connection's write queue. It is 0 while the stream closes and null once it
+// is closed (the writable is errored then).
 func (s *wsStream) desiredSize() sobek.Value {
 	switch {
-	case s.ended && s.endErr != nil:
+	case s.ended:
 		return sobek.Null()
 	case s.state != streamOpen:
 		return s.m.rt.ToValue(0)
@@ -124,21 +127,22 @@ func (s *wsStream) desiredSize() sobek.Value {
 	return s.m.rt.ToValue(1 - len(s.waiting))
 }
 
-// write sends a message: a string as text; an ArrayBuffer, an
-// ArrayBufferView or a Blob as binary. Its promise resolves once the message
-// is queued for the wire; while the connection's write queue is full it
-// stays pending (the message is waiting in order behind the others), so a
-// script that awaits its writes neither loses data nor grows memory.
+// write sends a message: an ArrayBuffer, an ArrayBufferView or a Blob as
+// binary, anything else converted to a string and sent as text, as the
+// standard's (BufferSource or USVString) does. Its promise resolves once the
+// message is in the connection's write queue, which holds at most
+// writeQueueBytes (1 MiB by default for a stream) besides one larger
+// message; while the queue is full it stays pending (the message waits in
+// order behind the others), so a script that awaits its writes neither loses
+// data nor queues more than that.
 func (s *wsStream) write(chunk sobek.Value) sobek.Value {
 	s.enter()
-	binary, data, ok := s.m.chunkBytes(chunk)
-	if !ok {
-		return s.m.rejected(s.m.rt.NewTypeError("WritableStreamDefaultWriter.write: chunk must be a string, " +
-			"an ArrayBuffer, an ArrayBufferView (a typed array or a DataView) or a Blob, got " + jsval.Describe(chunk)))
+	binary, data, thrown := s.m.chunkBytes(chunk)
+	if thrown != nil {
+		return s.m.rejected(thrown)
 	}
 	if s.state != streamOpen {
-		return s.m.rejected(s.m.errorf("WebSocketStream: write: the stream is %s, the message was not sent",
-			s.stateName()))
+		return s.m.rejected(s.writableError())
 	}
 	if len(s.waiting) == 0 {
 		err := s.conn.Send(binary, data)
@@ -147,7 +151,7 @@ func (s *wsStream) write(chunk sobek.Value) sobek.Value {
 			return s.m.resolved(sobek.Undefined())
 		}
 		if !errors.Is(err, conn.ErrWriteQueueFull) {
-			return s.m.rejected(s.m.errorf("WebSocketStream: write: the message was not sent: %w", err))
+			return s.m.rejected(s.writeError(err))
 		}
 	}
 	// The message waits: keep its bytes as they are now.
@@ -204,7 +208,7 @@ func (s *wsStream) settleWrites() {
 		s.waiting[0] = nil
 		s.waiting = s.waiting[1:]
 		if err != nil {
-			w.p.settle(s.m.errorf("WebSocketStream: write: the message was not sent: %w", err), true)
+			w.p.settle(s.writeError(err), true)
 			continue
 		}
 		s.session.MessageSent(time.Now())
@@ -224,6 +228,15 @@ func (s *wsStream) settleWrites() {
 		s.startClose(conn.CloseNoStatus, "")
 		p.settle(sobek.Undefined(), false)
 	}
+}
+
+// writeError is what a write that the connection refused rejects with: the
+// writable's error once the stream is closing or closed, else err.
+func (s *wsStream) writeError(err error) *sobek.Object {
+	if s.state != streamOpen {
+		return s.writableError()
+	}
+	return s.m.errorf("WebSocketStream: write: the message was not sent: %w", err)
 }
 
 // closeWritable closes the writable: once the writes before it are queued,
@@ -259,22 +272,32 @@ func (s *wsStream) stateName() string {
 	return [...]string{"connecting", "open", "closing", "closed"}[s.state]
 }
 
-// chunkBytes converts what write() was given to a message: the bytes are
-// the chunk's own, to copy before the script runs again.
-func (m *module) chunkBytes(v sobek.Value) (binary bool, data []byte, ok bool) {
+// chunkBytes converts what write() was given to a message: the bytes of a
+// buffer, a view or a Blob are the chunk's own, to copy before the script
+// runs again; anything else is converted to a string (its toString may
+// throw: thrown is then what it threw).
+func (m *module) chunkBytes(v sobek.Value) (binary bool, data []byte, thrown any) {
+	if _, isSymbol := v.(*sobek.Symbol); isSymbol {
+		return false, nil, m.rt.NewTypeError("WritableStreamDefaultWriter.write: a Symbol cannot be converted " +
+			"to a string; chunk must be a buffer, a view, a Blob or a value that converts to a string")
+	}
 	switch x := v.Export().(type) {
 	case string:
-		return false, conn.StringBytes(toValidUTF8(x)), true
+		return false, conn.StringBytes(toValidUTF8(x)), nil
 	case sobek.ArrayBuffer:
-		return true, x.Bytes(), true
+		return true, x.Bytes(), nil
 	}
 	if b, isBlob := native[*blob](v, m.blobKey); isBlob {
-		return true, b.data, true
+		return true, b.data, nil
 	}
 	if view, isView := jsval.Bytes(m.rt, v); isView {
-		return true, view, true
+		return true, view, nil
 	}
-	return false, nil, false
+	var text string
+	if ex := m.rt.Try(func() { text = v.ToString().String() }); ex != nil {
+		return false, nil, ex.Value()
+	}
+	return false, conn.StringBytes(toValidUTF8(text)), nil
 }
 
 // toValidUTF8 replaces invalid UTF-8 (lone surrogates) as the WebSocket

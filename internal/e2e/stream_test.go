@@ -412,3 +412,45 @@ func TestStreamStoppedBySignalOrAbort(t *testing.T) {
 		})
 	}
 }
+
+const closedFirstScript = `
+import { WebSocketStream } from 'k6/websockets';
+import { check } from 'k6';
+
+export const options = { iterations: 1 };
+
+export default async function () {
+	const wss = new WebSocketStream(__ENV.WS_URL + '/close?code=4000&reason=robot&after=2');
+	const { readable, writable } = await wss.opened;
+	const writer = writable.getWriter();
+	await writer.write('a');
+	await writer.write('b');
+	const { closeCode, reason } = await wss.closed;
+	check(closeCode + ' ' + reason, { 'closed settles before any read': (v) => v === '4000 robot' });
+	const reader = readable.getReader();
+	const got = [];
+	for (;;) {
+		const { value, done } = await reader.read();
+		if (done) { break; }
+		got.push(value);
+	}
+	check(got.join(), { 'the messages are read after the close': (v) => v === 'a,b' });
+	const late = await writer.write('late').then(() => 'resolved', (e) => e.name);
+	check(late, { 'a write after the close is an InvalidStateError': (v) => v === 'InvalidStateError' });
+}
+`
+
+// TestStreamAwaitClosedBeforeReading: in a real run, await wss.closed holds
+// the iteration until the server closes, settles while the readable still
+// holds messages, and those messages, read after the session ended, count in
+// ws_msgs_received.
+func TestStreamAwaitClosedBeforeReading(t *testing.T) {
+	t.Parallel()
+	run := RunK6Script(t, closedFirstScript, Options{Timeout: streamTimeout})
+	requireStreamChecks(t, run, map[string]float64{
+		"closed settles before any read": 1, "the messages are read after the close": 1,
+		"a write after the close is an InvalidStateError": 1,
+	})
+	requireOneSession(t, run)
+	assert.InDelta(t, 2, SumPoints(run.Points, metricReceived, nil), 0, "ws_msgs_received")
+}

@@ -77,6 +77,12 @@ func Throwf(rt *sobek.Runtime, name ErrorName, format string, args ...any) {
 	Throw(rt, Errorf(name, format, args...))
 }
 
+// ErrorObject returns the error object that Throwf would throw, for a
+// promise to reject with.
+func ErrorObject(rt *sobek.Runtime, name ErrorName, message string) *sobek.Object {
+	return newErrorObject(rt, name, message)
+}
+
 // newErrorObject returns a new error object. TypeError and RangeError are
 // instances of those classes; a DOMException name gives an Error whose own
 // name property is that name.
