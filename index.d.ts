@@ -58,7 +58,7 @@ declare module "k6/x/ws" {
     status: number;
     /** Response headers, canonical names → values (repeated values joined with ", "). */
     headers: { [name: string]: string };
-    /** Body of a refused handshake (at most 64 KiB); "" on success. */
+    /** Body of a refused handshake (its first 1,024 bytes); "" on success. */
     body: string;
     /** "" on success, otherwise why the handshake failed. */
     error: string;
