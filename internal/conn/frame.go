@@ -45,7 +45,7 @@ func encodeFrame(kind int, buf, payload []byte) []byte {
 	n := len(payload)
 	// A mask key keeps proxies from mistaking a frame for something they
 	// cache; it is no secret (RFC 6455, section 10.3).
-	key := rand.Uint32()
+	key := rand.Uint32() //nolint:gosec // the mask key is no secret (see above), math/rand/v2 is seeded by the OS
 	start := frameHeadroom - maskKeySize
 	binary.LittleEndian.PutUint32(buf[start:], key)
 	switch {
@@ -61,7 +61,7 @@ func encodeFrame(kind int, buf, payload []byte) []byte {
 		buf[start+1] = maskBit | longLength
 		binary.BigEndian.PutUint64(buf[start+2:], uint64(n))
 	}
-	buf[start] = finBit | byte(kind)
+	buf[start] = finBit | byte(kind) //nolint:gosec // kind is an opcode, 1 or 2
 	maskCopy(buf[frameHeadroom:frameHeadroom+n], payload, key)
 	return buf[start : frameHeadroom+n]
 }
@@ -90,7 +90,7 @@ func maskCopy(dst, src []byte, key uint32) {
 		src, dst = src[8:], dst[8:]
 	}
 	for i := range src {
-		dst[i] = src[i] ^ byte(k>>(8*(i&3)))
+		dst[i] = src[i] ^ byte(k>>(8*(i&3))) //nolint:gosec // the key byte i&3: the low byte is meant
 	}
 }
 

@@ -38,7 +38,7 @@ func pickAPIAddress(ctx context.Context) (string, error) {
 	apiPorts.Lock()
 	defer apiPorts.Unlock()
 	for range 100 {
-		port := apiPortFloor + rand.IntN(ceiling-apiPortFloor) //nolint:gosec // a port number, not a secret
+		port := apiPortFloor + rand.IntN(ceiling-apiPortFloor)
 		if apiPorts.used[port] {
 			continue
 		}
