@@ -5,12 +5,10 @@
 //
 // Use: copy this file into your project (or reference it with
 // `/// <reference path="path/to/index.d.ts" />`) and import the modules as in
-// JavaScript. types/typings_test.go checks, against the real modules, that
-// every name declared here exists and that every name the modules expose is
-// declared here; types/usage.ts is type-checked against it (see
-// README.md, "TypeScript").
-//
-// Every member ends with a semicolon: the checker's parser relies on it.
+// JavaScript. types/typings_test.go has tsc check, against the real modules,
+// that every name declared here exists and that every name the modules
+// expose is declared here; types/usage.ts must type-check against it and
+// types/misuse.ts must not (see docs/development.md, "TypeScript").
 
 declare module "k6/x/ws" {
   /** A duration: a string such as "500ms", "2s" or "1m30s", or a number of milliseconds. */
@@ -58,7 +56,7 @@ declare module "k6/x/ws" {
     status: number;
     /** Response headers, canonical names → values (repeated values joined with ", "). */
     headers: { [name: string]: string };
-    /** Body of a refused handshake (at most 64 KiB); "" on success. */
+    /** Body of a refused handshake (its first 1,024 bytes); "" on success. */
     body: string;
     /** "" on success, otherwise why the handshake failed. */
     error: string;

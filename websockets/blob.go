@@ -98,7 +98,7 @@ func (m *module) blobOptions(v sobek.Value) (typ string, nativeEndings bool) {
 		case "native":
 			nativeEndings = true
 		default:
-			jsval.Throwf(m.rt, jsval.TypeError, `Blob: options.endings must be "transparent" or "native", got %q`, e)
+			jsval.Throwf(m.rt, jsval.TypeError, `Blob: options.endings must be "transparent" or "native", got %s`, jsval.Quote(e))
 		}
 	}
 	if t := obj.Get("type"); t != nil && !sobek.IsUndefined(t) {

@@ -2,6 +2,7 @@ package websockets
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -156,7 +157,12 @@ func parseURL(v sobek.Value) (string, error) {
 	raw := v.String()
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q is not a valid URL: %w", raw, err)
+		// url.Error quotes the whole URL: name its cause only.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %s is not a valid URL: %w", jsval.Quote(raw), err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -166,13 +172,13 @@ func parseURL(v sobek.Value) (string, error) {
 		u.Scheme = "wss"
 	default:
 		return "", jsval.Errorf(jsval.SyntaxError,
-			"WebSocket: url %q must use the ws, wss, http or https scheme, got %q", raw, u.Scheme)
+			"WebSocket: url %s must use the ws, wss, http or https scheme, got %s", jsval.Quote(raw), jsval.Quote(u.Scheme))
 	}
 	switch {
 	case u.Host == "":
-		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q has no host", raw)
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %s has no host", jsval.Quote(raw))
 	case strings.Contains(raw, "#"):
-		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %q must not have a fragment (#...)", raw)
+		return "", jsval.Errorf(jsval.SyntaxError, "WebSocket: url %s must not have a fragment (#...)", jsval.Quote(raw))
 	}
 	return u.String(), nil
 }

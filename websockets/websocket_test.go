@@ -50,6 +50,25 @@ func TestURLChecks(t *testing.T) {
 	}
 }
 
+// TestURLErrorsQuoteAPrefix: an error about a long URL quotes its first
+// characters and says how long it is, never the whole URL.
+func TestURLErrorsQuoteAPrefix(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ arg, want string }{
+		"scheme":    {`"ftp://" + "a".repeat(1000000)`, `url "ftp://aaaaaaaaaaaaaaaaaaaaaaaaaa…" (1000006 characters) must use the ws, wss, http or https scheme, got "ftp"`},
+		"malformed": {`"ws://[" + "a".repeat(1000000)`, `url "ws://[aaaaaaaaaaaaaaaaaaaaaaaaaa…" (1000006 characters) is not a valid URL: missing ']' in host`},
+		"fragment":  {`WS_URL + "/#" + "a".repeat(1000000)`, `characters) must not have a fragment (#...)`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			err := e.run(`new WebSocket(` + tc.arg + `)`)
+			require.ErrorContains(t, err, tc.want)
+			assert.Less(t, len(err.Error()), 300, "the error quotes a prefix of the URL: %.300s", err)
+		})
+	}
+}
+
 func TestEchoOfEveryDataType(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -197,14 +197,18 @@ func (s *socket) send(message sobek.Value) error {
 }
 
 // sendBinary queues a binary message: the bytes of an ArrayBuffer, or those
-// that a typed array or DataView covers.
+// that a typed array or DataView covers. Its errors begin with k6's words
+// ("expected ArrayBuffer as argument, received: String"), which scripts
+// match, and say what else it takes.
 func (s *socket) sendBinary(args ...sobek.Value) error {
+	const takes = "socket.sendBinary takes an ArrayBuffer, a typed array or a DataView"
 	if len(args) == 0 {
-		return errors.New("socket.sendBinary: missing argument, expected ArrayBuffer or an ArrayBuffer view")
+		return errors.New("missing argument, expected ArrayBuffer (" + takes + ")")
 	}
 	data, ok := jsval.Bytes(s.rt, args[0])
 	if !ok {
-		return fmt.Errorf("socket.sendBinary: expected ArrayBuffer as argument, received: %s", jsval.Describe(args[0]))
+		return fmt.Errorf("expected ArrayBuffer as argument, received: %s (%s; got %s)",
+			jsval.TypeName(args[0]), takes, jsval.Describe(args[0]))
 	}
 	return s.write(true, data, "sendBinary")
 }
@@ -273,7 +277,7 @@ func closeArgs(args []sobek.Value) (int, string, error) {
 		c := args[0].ToInteger()
 		if !validCloseCode(c) {
 			return 0, "", fmt.Errorf("socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, got %s",
-				args[0].String())
+				numberText(args[0]))
 		}
 		code = int(c)
 	}
@@ -285,6 +289,16 @@ func closeArgs(args []sobek.Value) (int, string, error) {
 		}
 	}
 	return code, reason, nil
+}
+
+// numberText is v as an error message shows a number argument: a number as
+// it prints, any other value as jsval.Describe says.
+func numberText(v sobek.Value) string {
+	switch v.Export().(type) {
+	case int64, float64:
+		return v.String()
+	}
+	return jsval.Describe(v)
 }
 
 // validCloseCode reports whether an endpoint may send code in a close frame.
@@ -313,7 +327,7 @@ func (s *socket) schedule(method string, fnV, msV sobek.Value, repeat bool) erro
 	}
 	if math.IsNaN(ms) || ms > maxTimerMs {
 		return fmt.Errorf("socket.%s: the timeout must be a number of milliseconds up to %.0f, got %s",
-			method, maxTimerMs, msV.String())
+			method, maxTimerMs, numberText(msV))
 	}
 	d := time.Duration(ms * float64(time.Millisecond))
 	if d <= 0 {

@@ -2,6 +2,7 @@ package ws_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,29 +125,45 @@ func TestSendBinary(t *testing.T) {
 	assert.InDelta(t, 4, wstest.Sum(samples, "ws_msgs_received"), 0)
 }
 
+// TestSendBinaryRejectsOtherTypes checks the exceptions of sendBinary: each
+// begins with stock k6's text, which scripts match (e.includes("String")),
+// and names what sendBinary takes and, cut short, what it got.
 func TestSendBinaryRejectsOtherTypes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	cases := []struct{ arg, want string }{
-		{"", "socket.sendBinary: missing argument, expected ArrayBuffer"},
-		{"undefined", "expected ArrayBuffer as argument, received: undefined"},
-		{"null", "expected ArrayBuffer as argument, received: null"},
-		{"true", "expected ArrayBuffer as argument, received: boolean true"},
-		{"3.14", "expected ArrayBuffer as argument, received: number 3.14"},
-		{"'str'", "expected ArrayBuffer as argument, received: string \"str\""},
-		{"[1, 2, 3]", "expected ArrayBuffer as argument, received: Array"},
-		{"{}", "expected ArrayBuffer as argument, received: Object"},
-		{"Object.create(null)", "expected ArrayBuffer as argument, received: object"},
-		{"Symbol('a')", "expected ArrayBuffer as argument, received: symbol"},
-		{"function() {}", "expected ArrayBuffer as argument, received: function"},
+	const takes = " (socket.sendBinary takes an ArrayBuffer, a typed array or a DataView"
+	cases := []struct{ arg, stock, rest string }{
+		{"", "missing argument, expected ArrayBuffer", takes + ")"},
+		{"undefined", "expected ArrayBuffer as argument, received: undefined", takes + "; got undefined)"},
+		{"null", "expected ArrayBuffer as argument, received: null", takes + "; got null)"},
+		{"'abc'", "expected ArrayBuffer as argument, received: String", takes + `; got string "abc")`},
+		{"'a'.repeat(1000000)", "expected ArrayBuffer as argument, received: String",
+			takes + `; got string of 1000000 characters starting "` + strings.Repeat("a", 32) + `…")`},
+		{"3.14", "expected ArrayBuffer as argument, received: Number", takes + "; got number 3.14)"},
+		{"true", "expected ArrayBuffer as argument, received: Boolean", takes + "; got boolean true)"},
+		{"{}", "expected ArrayBuffer as argument, received: Object", takes + "; got Object)"},
+		{"[1, 2, 3]", "expected ArrayBuffer as argument, received: Array", takes + "; got Array)"},
+		{"Symbol('a')", "expected ArrayBuffer as argument, received: Symbol", takes + "; got symbol)"},
+		{"function() {}", "expected ArrayBuffer as argument, received: Function", takes + "; got function)"},
 	}
+	var calls []string
 	for _, tc := range cases {
-		t.Run(tc.arg, func(t *testing.T) { // not parallel: the cases share one VU
-			_, err := h.Run(fmt.Sprintf(`ws.connect(WS + "/echo", function(socket) {
-				socket.on("open", function() { socket.sendBinary(%s); });
-			});`, tc.arg))
-			require.ErrorContains(t, err, tc.want)
-		})
+		calls = append(calls, fmt.Sprintf(`try { socket.sendBinary(%s); got.push("no exception"); } catch (e) { got.push(e.message); }`, tc.arg))
+	}
+	got := h.runJSON(t, `var got = [];
+		ws.connect(WS + "/echo", function(socket) {
+			socket.on("open", function() {
+				`+strings.Join(calls, "\n\t\t\t\t")+`
+				socket.close();
+			});
+		});
+		JSON.stringify(got)`)
+	var messages []string
+	require.NoError(t, jsonUnmarshal(got, &messages))
+	require.Len(t, messages, len(cases))
+	for i, tc := range cases {
+		assert.True(t, strings.HasPrefix(messages[i], tc.stock), "sendBinary(%s) begins with stock's text %q: %q", tc.arg, tc.stock, messages[i])
+		assert.Equal(t, tc.stock+tc.rest, messages[i], "sendBinary(%s)", tc.arg)
 	}
 	assert.Zero(t, wstest.Sum(h.Collected(), "ws_msgs_sent"))
 }
@@ -283,7 +300,7 @@ func TestCloseRejectsBadArguments(t *testing.T) {
 	got := h.runJSON(t, `
 		var errs = [];
 		ws.connect(WS + "/echo", function(socket) {
-			[[999], [1005], [1006], [5000], ["nope"], [1000, "x".repeat(124)]].forEach(function(args) {
+			[[999], [1005], [1006], [5000], ["nope"], ["9".repeat(1000000)], [1000, "x".repeat(124)]].forEach(function(args) {
 				try { socket.close.apply(socket, args); errs.push("no error"); } catch (e) { errs.push(String(e)); }
 			});
 			socket.close(1000, "x".repeat(123));
@@ -291,14 +308,15 @@ func TestCloseRejectsBadArguments(t *testing.T) {
 		JSON.stringify(errs)`)
 	var errs []string
 	require.NoError(t, jsonUnmarshal(got, &errs))
-	require.Len(t, errs, 6)
-	for i, want := range []string{"got 999", "got 1005", "got 1006", "got 5000", "got nope"} {
+	require.Len(t, errs, 7)
+	for i, want := range []string{"got 999", "got 1005", "got 1006", "got 5000", `got string "nope"`,
+		`got string of 1000000 characters starting "` + strings.Repeat("9", 32) + `…"`} {
 		t.Run(want, func(t *testing.T) {
 			t.Parallel()
 			assert.Contains(t, errs[i], "socket.close: code must be 1000-1003, 1007-1014 or 3000-4999, "+want)
 		})
 	}
-	assert.Contains(t, errs[5], "socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes")
+	assert.Contains(t, errs[6], "socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes")
 }
 
 func TestCloseTimeout(t *testing.T) {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -418,16 +417,27 @@ func consoleMessages(t *testing.T, run Run, prefix string) []string {
 // of gorilla/websocket, read from k6's pprof endpoint, and a teardown that
 // logs them as "GOROUTINES {json}". teardown runs once every VU is done (also
 // after an interruption or test.abort()), so by then the list must be empty.
+// k6 starts its REST API beside the test, so on a busy machine a short
+// test can reach its teardown before the API listens: goroutinesLeft asks
+// again while the connection is refused, for at most 30 s.
 const goroutineProbe = `
 import http from 'k6/http';
+import { sleep as probeSleep } from 'k6';
 
 function goroutinesLeft() {
-	const res = http.get(__ENV.XK6WS_PPROF + '/debug/pprof/goroutine?debug=1', { tags: { probe: 'goroutines' } });
+	const url = __ENV.XK6WS_PPROF + '/debug/pprof/goroutine?debug=1';
+	const params = { tags: { probe: 'goroutines' } };
+	const deadline = Date.now() + 30 * 1000;
+	let res = http.get(url, params);
+	while (res.status === 0 && Date.now() < deadline) {
+		probeSleep(0.05);
+		res = http.get(url, params);
+	}
 	const ours = /loadkit\/xk6-ws\/(internal|ws|websockets|metrics|events)|gorilla\/websocket/;
 	// debug=1 groups identical stacks, blank-line separated, after a header.
 	const body = String(res.body).replace(/^goroutine profile: total \d+\n/, '');
 	const stacks = body.split('\n\n').filter((s) => ours.test(s));
-	return { status: res.status, stacks: stacks };
+	return { status: res.status, error: res.error, stacks: stacks };
 }
 
 export function teardown() {
@@ -438,34 +448,23 @@ export function teardown() {
 // probeReport is what goroutinesLeft() returns.
 type probeReport struct {
 	Status int      `json:"status"`
+	Error  string   `json:"error"`
 	Stacks []string `json:"stacks"`
 }
 
-// goroutineProbeRun gives a k6 run the REST API with profiling on a free
-// port, and JSON logs, for the script's goroutineProbe.
-type goroutineProbeRun struct {
-	url string
+// goroutineProbeRun gives a k6 run the REST API with profiling on a port
+// of its own (see Options.RESTAPI), and JSON logs, for the script's
+// goroutineProbe.
+type goroutineProbeRun struct{}
+
+func newGoroutineProbe(*testing.T) goroutineProbeRun {
+	return goroutineProbeRun{}
 }
 
-func newGoroutineProbe(t *testing.T) goroutineProbeRun {
-	t.Helper()
-	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return goroutineProbeRun{url: "http://" + addr}
-}
-
-// options adds the probe's arguments and environment to opts.
-func (p goroutineProbeRun) options(opts Options) Options {
-	opts.Args = append([]string{
-		"--address", strings.TrimPrefix(p.url, "http://"), "--profiling-enabled", "--log-format", "json",
-	}, opts.Args...)
-	env := map[string]string{"XK6WS_PPROF": p.url}
-	for k, v := range opts.Env {
-		env[k] = v
-	}
-	opts.Env = env
+// options adds the probe's arguments to opts.
+func (goroutineProbeRun) options(opts Options) Options {
+	opts.RESTAPI = true
+	opts.Args = append([]string{"--profiling-enabled", "--log-format", "json"}, opts.Args...)
 	return opts
 }
 
@@ -477,7 +476,7 @@ func (goroutineProbeRun) requireNoneLeft(t *testing.T, run Run) {
 	require.Len(t, reports, 1, "the teardown reports the goroutines once")
 	var rep probeReport
 	require.NoError(t, json.Unmarshal([]byte(reports[0]), &rep))
-	require.Equal(t, 200, rep.Status, "k6's pprof endpoint answers")
+	require.Equal(t, 200, rep.Status, "k6's pprof endpoint answers (error %q)", rep.Error)
 	assert.Empty(t, rep.Stacks, "goroutines of the extension left after the iterations:\n%s",
 		strings.Join(rep.Stacks, "\n\n"))
 }

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -287,5 +289,25 @@ func requireClosed(t *testing.T, ch <-chan struct{}, why string) {
 	case <-ch:
 	default:
 		t.Fatalf("not closed: %s", why)
+	}
+}
+
+// TestPickAPIAddress: the REST API's ports lie below the ephemeral range,
+// where no outgoing connection takes them, and none is handed out twice.
+func TestPickAPIAddress(t *testing.T) {
+	t.Parallel()
+	seen := make(map[string]bool)
+	for range 50 {
+		addr, err := pickAPIAddress(t.Context())
+		require.NoError(t, err)
+		host, portText, err := net.SplitHostPort(addr)
+		require.NoError(t, err)
+		assert.Equal(t, "127.0.0.1", host)
+		port, err := strconv.Atoi(portText)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, port, apiPortFloor)
+		assert.Less(t, port, ephemeralLow(), "below the ephemeral ports")
+		assert.False(t, seen[addr], "%s handed out twice", addr)
+		seen[addr] = true
 	}
 }

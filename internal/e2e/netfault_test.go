@@ -14,8 +14,8 @@ import (
 )
 
 // The network-fault tests put Toxiproxy (see faultInjector) between k6 and
-// the echo server and run the scripts of testdata/netfault, once per API:
-// each script logs what a case saw as a "RESULT {json}" console line, and
+// the echo server and run the scripts of the repository's testdata/netfault,
+// once per API: each script logs what a case saw as a "RESULT {json}" console line, and
 // the tests check those records, the metrics and the echo server's counts.
 // Every run is bounded by the harness's timeout and every session by a
 // guard timer of its script. The soak variant (netfault_soak_test.go, build
@@ -23,9 +23,9 @@ import (
 
 // Scripts of the network-fault tests, one per API, and the crowd of both.
 const (
-	netfaultSocketAPI      = "internal/e2e/testdata/netfault/socket-api.js"
-	netfaultWebSocketClass = "internal/e2e/testdata/netfault/websocket-class.js"
-	netfaultCrowd          = "internal/e2e/testdata/netfault/crowd.js"
+	netfaultSocketAPI      = "testdata/netfault/socket-api.js"
+	netfaultWebSocketClass = "testdata/netfault/websocket-class.js"
+	netfaultCrowd          = "testdata/netfault/crowd.js"
 )
 
 // Latency and jitter of the echo and crowd proxies, both ways, in ms.

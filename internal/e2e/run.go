@@ -24,6 +24,11 @@ const (
 	waitDelay = 10 * time.Second
 	// logTail is how much of each of k6's streams a failed test logs.
 	logTail = 16 << 10
+	// exitCannotStartRESTAPI is k6's exit code when its REST API cannot
+	// listen on the address it was given.
+	exitCannotStartRESTAPI = 106
+	// restAPITries bounds the runs of a test whose REST API port was taken.
+	restAPITries = 3
 )
 
 // Options is what RunK6 runs and how.
@@ -42,6 +47,10 @@ type Options struct {
 	Timeout time.Duration
 	// Signal, if set, sends k6 a signal during the run.
 	Signal *SignalAt
+	// RESTAPI gives k6 its REST API on a port of its own (`--address`),
+	// whose base URL the script reads as __ENV.XK6WS_PPROF. If another
+	// process took the port before k6 bound it, k6 runs again on another.
+	RESTAPI bool
 }
 
 // SignalAt sends a signal to k6 once a condition holds. Its conditions are
@@ -106,15 +115,36 @@ func RunK6(t *testing.T, opts Options) Run {
 	if !filepath.IsAbs(script) {
 		script = filepath.Join(repoRoot, script)
 	}
+	for try := 1; ; try++ {
+		run := runOnce(t, script, opts, timeout)
+		if !opts.RESTAPI || run.ExitCode != exitCannotStartRESTAPI || try == restAPITries {
+			return run
+		}
+		t.Logf("e2e: k6 could not start its REST API (its port was taken), run %d of %d: %s",
+			try, restAPITries, tail(run.Stderr))
+	}
+}
 
+// runOnce is one k6 run of RunK6.
+func runOnce(t *testing.T, script string, opts Options, timeout time.Duration) Run {
+	t.Helper()
 	var run Run
-	env := make(map[string]string, len(opts.Env)+1)
+	env := make(map[string]string, len(opts.Env)+2)
 	for k, v := range opts.Env {
 		env[k] = v
 	}
 	if _, ok := env["WS_URL"]; !ok {
 		run.Server = StartEchoServer(t, echoserver.Options{})
 		env["WS_URL"] = run.Server.URL()
+	}
+	var apiArgs []string
+	if opts.RESTAPI {
+		addr, err := pickAPIAddress(t.Context())
+		if err != nil {
+			t.Fatalf("e2e: a port for k6's REST API: %v", err)
+		}
+		apiArgs = []string{"--address", addr}
+		env["XK6WS_PPROF"] = "http://" + addr
 	}
 
 	dir := t.TempDir()
@@ -126,7 +156,8 @@ func RunK6(t *testing.T, opts Options) Run {
 	args := append([]string{
 		"run", "--quiet", "--no-color", "--no-usage-report",
 		"--summary-export", files.summary, "--out", "json=" + files.points,
-	}, opts.Args...)
+	}, apiArgs...)
+	args = append(args, opts.Args...)
 	args = append(args, script)
 
 	proc := execution{args: args, env: k6Env(env, files.config), timeout: timeout, signal: opts.Signal}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -11,49 +10,41 @@ import (
 )
 
 // segmentScript is a fixed amount of work that k6 can split into execution
-// segments: 4 VUs x 3 iterations of a WebSocket-class session sending 5
-// messages, and 10 iterations shared by 2 VUs of a k6/ws session sending 3:
-// 22 sessions, 90 messages in all. Messages go 50ms apart, so that a run
-// lasts about a second and two runs started together overlap.
+// segments: 100 iterations, shared by 6 VUs, of a WebSocket-class session
+// that sends one message and closes once it is echoed, and 100 of a k6/ws
+// session that does the same: 200 sessions, 200 messages each way.
 const segmentScript = `
-import ws from 'k6/x/ws';
-import { WebSocket } from 'k6/x/websockets';
+import ws from 'k6/ws';
+import { WebSocket } from 'k6/websockets';
 import { check } from 'k6';
 
 export const options = {
 	scenarios: {
-		classes: { executor: 'per-vu-iterations', vus: 4, iterations: 3, exec: 'classes' },
-		sockets: { executor: 'shared-iterations', vus: 2, iterations: 10, exec: 'sockets' },
+		classes: { executor: 'shared-iterations', vus: 6, iterations: 100, exec: 'classes' },
+		sockets: { executor: 'shared-iterations', vus: 6, iterations: 100, exec: 'sockets' },
 	},
 };
 
 export function classes() {
 	const socket = new WebSocket(__ENV.WS_URL + '/echo');
 	let echoes = 0;
-	socket.onopen = () => {
-		let sent = 0;
-		const timer = setInterval(() => {
-			socket.send('class ' + sent);
-			if (++sent === 5) clearInterval(timer);
-		}, 50);
-	};
-	socket.onmessage = () => { if (++echoes === 5) socket.close(); };
-	socket.onclose = () => check(echoes, { 'class: all echoed': (n) => n === 5 });
+	socket.onopen = () => socket.send('class');
+	socket.onmessage = () => { echoes++; socket.close(); };
+	socket.onclose = () => check(echoes, { 'class: echoed': (n) => n === 1 });
 }
 
 export function sockets() {
 	let echoes = 0;
 	ws.connect(__ENV.WS_URL + '/echo', null, (socket) => {
-		let sent = 0;
-		socket.setInterval(() => { if (sent < 3) socket.send('socket ' + sent++); }, 50);
-		socket.on('message', () => { if (++echoes === 3) socket.close(1000); });
+		socket.on('open', () => socket.send('socket'));
+		socket.on('message', () => { echoes++; socket.close(1000); });
 		socket.setTimeout(() => socket.close(), 10000);
 	});
-	check(echoes, { 'socket: all echoed': (n) => n === 3 });
+	check(echoes, { 'socket: echoed': (n) => n === 1 });
 }
 `
 
-// segmentTotals are the WebSocket counts of one k6 run.
+// segmentTotals are the WebSocket counts of one k6 run, or of several.
 type segmentTotals struct {
 	sessions, sent, received float64
 }
@@ -66,64 +57,59 @@ func totalsOf(run Run) segmentTotals {
 	}
 }
 
-// TestSegmentsSplitTheLoad runs the same script once whole and once as two
-// k6 processes at the same time, with the complementary execution segments
-// 0:1/2 and 1/2:1 of one segment sequence, against one shared echo server
-// (the way a test is spread over machines, or over the pods of a k6-operator
-// TestRun). Each half must do exactly half the work, and both halves
-// together, as k6 and as the server counted it, what the whole run did.
-//
-// The test is not parallel, so that the two halves, its parallel subtests,
-// do not wait for slots taken by other tests: they run concurrently, which
-// the test checks.
+// TestSegmentsSplitTheLoad runs segmentScript as three k6 processes at the
+// same time, with the execution segments 0:1/3, 1/3:2/3 and 2/3:1 of one
+// segment sequence, against one shared echo server: the way a test is
+// spread over the processes of one machine (past its open-files limit),
+// over machines, or over the pods of a k6-operator TestRun. The three
+// together must do exactly the script's work, as k6 and as the server
+// counted it, and each a third of it (100 iterations split as 34, 33, 33).
+// The three runs are parallel subtests, so they overlap as far as go
+// test's -parallel allows.
 func TestSegmentsSplitTheLoad(t *testing.T) {
-	whole := RunK6Script(t, segmentScript, Options{})
-	requireSegmentRunOK(t, whole)
-	want := totalsOf(whole)
-	require.Equal(t, segmentTotals{sessions: 22, sent: 90, received: 90}, want, "the whole run")
-	wholeStats := whole.Server.Stats()
-
+	t.Parallel()
 	shared := StartEchoServer(t, echoserver.Options{})
-	segments := []string{"0:1/2", "1/2:1"}
-	names := []string{"first-half", "second-half"}
-	halves := make([]Run, len(segments))
-	spans := make([][2]time.Time, len(segments))
-	t.Run("halves", func(t *testing.T) {
+	segments := []string{"0:1/3", "1/3:2/3", "2/3:1"}
+	names := []string{"first-third", "second-third", "last-third"}
+	runs := make([]Run, len(segments))
+	t.Run("thirds", func(t *testing.T) {
 		for i, segment := range segments {
 			t.Run(names[i], func(t *testing.T) {
 				t.Parallel()
-				spans[i][0] = time.Now()
-				halves[i] = RunK6Script(t, segmentScript, Options{
+				runs[i] = RunK6Script(t, segmentScript, Options{
 					Env: map[string]string{"WS_URL": shared.URL()},
 					Args: []string{
 						"--execution-segment", segment,
-						"--execution-segment-sequence", "0,1/2,1",
+						"--execution-segment-sequence", "0,1/3,2/3,1",
 					},
 				})
-				spans[i][1] = time.Now()
 			})
 		}
 	})
-	require.False(t, t.Failed(), "a half failed to run")
-	assert.True(t, spans[0][0].Before(spans[1][1]) && spans[1][0].Before(spans[0][1]),
-		"the two halves ran one after the other, not at the same time: %v", spans)
+	require.False(t, t.Failed(), "a segment failed to run")
 
 	var sum segmentTotals
-	for i, half := range halves {
-		requireSegmentRunOK(t, half)
-		got := totalsOf(half)
-		assert.Equal(t, segmentTotals{sessions: want.sessions / 2, sent: want.sent / 2, received: want.received / 2},
-			got, "segment %s does half the work", segments[i])
+	for i, run := range runs {
+		requireSegmentRunOK(t, run)
+		got := totalsOf(run)
+		// Each scenario's 100 iterations split as 34, 33, 33.
+		third := 2 * 33.0
+		if i == 0 {
+			third = 2 * 34.0
+		}
+		assert.Equal(t, segmentTotals{sessions: third, sent: third, received: third}, got,
+			"segment %s does its third of the work", segments[i])
 		sum.sessions += got.sessions
 		sum.sent += got.sent
 		sum.received += got.received
 	}
-	assert.Equal(t, want, sum, "both halves together, as k6 counted them")
+	assert.Equal(t, segmentTotals{sessions: 200, sent: 200, received: 200}, sum,
+		"the three segments together, as k6 counted them")
 
 	stats := shared.Stats()
-	assert.Equal(t, wholeStats.Connections, stats.Connections, "connections the shared server accepted")
-	assert.Equal(t, wholeStats.MessagesReceived, stats.MessagesReceived, "messages the shared server received")
-	assert.Equal(t, wholeStats.MessagesSent, stats.MessagesSent, "messages the shared server sent")
+	assert.EqualValues(t, 200, stats.Connections, "connections the shared server accepted")
+	assert.EqualValues(t, 200, stats.MessagesReceived, "messages the shared server received")
+	assert.EqualValues(t, 200, stats.MessagesSent, "messages the shared server sent")
 }
 
 // requireSegmentRunOK asserts that a run of segmentScript succeeded.

@@ -216,7 +216,7 @@ type floodBatches struct {
 // newFloodBatches prepares count (0: unlimited) messages of the given type
 // carrying pattern(size).
 func newFloodBatches(typ, count, size int, stats *counters) *floodBatches {
-	frame := appendFrameHeader(make([]byte, 0, size+10), finBit|byte(typ), size)
+	frame := appendFrameHeader(make([]byte, 0, size+10), finBit|byte(typ), size) //nolint:gosec // typ is an opcode, 1 or 2
 	frame = append(frame, pattern(size)...)
 	frames := max(1, floodBatchSize/len(frame))
 	batch := frame

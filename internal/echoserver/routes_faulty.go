@@ -217,7 +217,7 @@ func fragments(payload []byte, parts int) []byte {
 func appendFrameHeader(b []byte, head byte, n int) []byte {
 	switch {
 	case n < 126:
-		return append(b, head, byte(n))
+		return append(b, head, byte(n)) //nolint:gosec // n < 126 here
 	case n <= 0xffff:
 		return binary.BigEndian.AppendUint16(append(b, head, 126), uint16(n))
 	default:

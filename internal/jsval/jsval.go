@@ -12,14 +12,23 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/grafana/sobek"
 )
 
+// maxQuoted is how many characters of a string an error message quotes:
+// a longer string is quoted by this prefix and named by its length, so that
+// a script's megabyte-long value never becomes a megabyte-long message.
+const maxQuoted = 32
+
 // Describe names the JavaScript type of v for error messages, e.g.
-// "number 3", `string "a"`, "null" or "Uint8Array". It reads no property of
-// an object but its constructor's name, so that no getter of the script's
-// runs for an error message.
+// "number 3", `string "a"`, "null" or "Uint8Array". A string longer than
+// maxQuoted characters is described by its length and its first characters
+// (`string of 1000000 characters starting "aaaa…"`). It reads no property
+// of an object but its constructor's name, so that no getter of the
+// script's runs for an error message.
 func Describe(v sobek.Value) string {
 	switch {
 	case v == nil || sobek.IsUndefined(v):
@@ -32,17 +41,75 @@ func Describe(v sobek.Value) string {
 		return describeObject(x)
 	case *sobek.Symbol:
 		return "symbol"
+	case sobek.String:
+		if x.Length() <= maxQuoted {
+			return "string " + strconv.Quote(x.String())
+		}
+		return fmt.Sprintf("string of %d characters starting %s", x.Length(),
+			strconv.Quote(x.Substring(0, maxQuoted).String()+"…"))
 	}
 	switch v.Export().(type) {
-	case string:
-		return fmt.Sprintf("string %q", v.String())
 	case int64, float64:
 		return "number " + v.String()
 	case bool:
 		return "boolean " + v.String()
 	}
 	if _, ok := v.Export().(*big.Int); ok {
-		return "bigint " + v.String()
+		digits := v.String()
+		if len(digits) <= maxQuoted {
+			return "bigint " + digits
+		}
+		return fmt.Sprintf("bigint of %d digits starting %s…", len(digits), digits[:maxQuoted])
+	}
+	return v.ExportType().String()
+}
+
+// Quote quotes s for an error message as strconv.Quote does, but a string
+// longer than maxQuoted characters is cut to its first ones, and its length
+// follows: `"aaaa…" (1000000 characters)`.
+func Quote(s string) string {
+	n := utf8.RuneCountInString(s)
+	if n <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := 0
+	for range maxQuoted {
+		_, size := utf8.DecodeRuneInString(s[cut:])
+		cut += size
+	}
+	return fmt.Sprintf("%s (%d characters)", strconv.Quote(s[:cut]+"…"), n)
+}
+
+// TypeName is the name k6's own modules give the type of v in their
+// errors ("expected ArrayBuffer as argument, received: String"): "null"
+// and "undefined", the constructor's name of an object, and that of its
+// wrapper object for any other value (String, Number, Boolean, Symbol,
+// BigInt). An object without a named constructor is an "Object".
+func TypeName(v sobek.Value) string {
+	switch {
+	case v == nil || sobek.IsUndefined(v):
+		return "undefined"
+	case sobek.IsNull(v):
+		return "null"
+	}
+	switch x := v.(type) {
+	case *sobek.Object:
+		if name, ok := constructorName(x); ok {
+			return name
+		}
+		return "Object"
+	case *sobek.Symbol:
+		return "Symbol"
+	case sobek.String:
+		return "String"
+	}
+	switch v.Export().(type) {
+	case int64, float64:
+		return "Number"
+	case bool:
+		return "Boolean"
+	case *big.Int:
+		return "BigInt"
 	}
 	return v.ExportType().String()
 }
@@ -52,12 +119,20 @@ func describeObject(obj *sobek.Object) string {
 	if _, isFn := sobek.AssertFunction(obj); isFn {
 		return "function"
 	}
-	if ctor, ok := obj.Get("constructor").(*sobek.Object); ok {
-		if name := ctor.Get("name"); name != nil && name.String() != "" {
-			return name.String()
-		}
+	if name, ok := constructorName(obj); ok {
+		return name
 	}
 	return "object"
+}
+
+// constructorName is the name of obj's constructor, if it has a named one.
+func constructorName(obj *sobek.Object) (string, bool) {
+	if ctor, ok := obj.Get("constructor").(*sobek.Object); ok {
+		if name := ctor.Get("name"); name != nil && name.String() != "" {
+			return name.String(), true
+		}
+	}
+	return "", false
 }
 
 // IsArray tells whether v is an array, as Array.isArray does.

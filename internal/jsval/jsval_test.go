@@ -1,6 +1,7 @@
 package jsval_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/grafana/sobek"
@@ -48,6 +49,61 @@ func TestDescribe(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "undefined", jsval.Describe(nil), "a missing argument")
+}
+
+// TestDescribeCutsLongValues: a long string or bigint is described by its
+// length and its first characters, never quoted whole.
+func TestDescribeCutsLongValues(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`"a".repeat(32)`:      `string "` + strings.Repeat("a", 32) + `"`,
+		`"a".repeat(1000000)`: `string of 1000000 characters starting "` + strings.Repeat("a", 32) + `…"`,
+		`"é".repeat(40)`:      `string of 40 characters starting "` + strings.Repeat("é", 32) + `…"`,
+		`10n ** 31n`:          "bigint 1" + strings.Repeat("0", 31),
+		`10n ** 99n`:          "bigint of 100 digits starting 1" + strings.Repeat("0", 31) + "…",
+	} {
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, want, jsval.Describe(run(t, sobek.New(), js)))
+		})
+	}
+}
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, `"ws://a\n"`, jsval.Quote("ws://a\n"))
+	assert.Equal(t, `"`+strings.Repeat("b", 32)+`"`, jsval.Quote(strings.Repeat("b", 32)))
+	assert.Equal(t, `"`+strings.Repeat("b", 32)+`…" (1000000 characters)`, jsval.Quote(strings.Repeat("b", 1000000)))
+	assert.Equal(t, `"`+strings.Repeat("ü", 32)+`…" (33 characters)`, jsval.Quote(strings.Repeat("ü", 33)))
+}
+
+// TestTypeName checks the names k6's own errors give types, as in
+// "expected ArrayBuffer as argument, received: String".
+func TestTypeName(t *testing.T) {
+	t.Parallel()
+	for js, want := range map[string]string{
+		`undefined`:              "undefined",
+		`null`:                   "null",
+		`"abc"`:                  "String",
+		`"a".repeat(1000000)`:    "String",
+		`3.5`:                    "Number",
+		`7`:                      "Number",
+		`true`:                   "Boolean",
+		`Symbol("s")`:            "Symbol",
+		`12n`:                    "BigInt",
+		`({})`:                   "Object",
+		`[1, 2]`:                 "Array",
+		`new Uint8Array(2)`:      "Uint8Array",
+		`(function(){})`:         "Function",
+		`Object.create(null)`:    "Object",
+		`new (class Thing {})()`: "Thing",
+	} {
+		t.Run(js, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, want, jsval.TypeName(run(t, sobek.New(), js)))
+		})
+	}
+	assert.Equal(t, "undefined", jsval.TypeName(nil), "a missing argument")
 }
 
 func TestDescribeRunsNoGetter(t *testing.T) {
