@@ -47,6 +47,10 @@ type Handshake struct {
 	Subprotocol string
 	// RemoteAddr is the address of the peer, nil when no connection was made.
 	RemoteAddr net.Addr
+	// Failed says the handshake failed; ErrorCode is then its k6 error
+	// code, the value of the error_code tag.
+	Failed    bool
+	ErrorCode int
 }
 
 // phase is where a Session stands.
@@ -78,6 +82,10 @@ type Session struct {
 	received  float64
 	pings     []k6metrics.Sample
 	phase     phase
+
+	failures  *Failures // nil: ws_handshake_failed and ws_session_failed are not emitted
+	failed    bool      // the handshake failed
+	closeCode int       // the close code, once Closed was called
 }
 
 // NewSession starts recording a session that began at start. tags are the
@@ -121,14 +129,18 @@ func (s *Session) HandshakeEnded(h Handshake, connecting time.Duration) bool {
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagStatus, strconv.Itoa(h.Status))
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagSubproto, h.Subprotocol)
 	}
-	pushed := s.push(k6metrics.ConnectedSamples{
-		Samples: []k6metrics.Sample{
-			s.sample(s.builtin.WSSessions, s.start, 1),
-			s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
-		},
-		Tags: s.tags.Tags,
-		Time: s.start,
-	}, false)
+	if h.Failed {
+		s.failed = true
+		s.tagFailure(h)
+	}
+	samples := []k6metrics.Sample{
+		s.sample(s.builtin.WSSessions, s.start, 1),
+		s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
+	}
+	if failed, ok := s.handshakeFailedSample(h.Failed); ok {
+		samples = append(samples, failed)
+	}
+	pushed := s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: s.start}, false)
 	if !pushed { // the VU's context ended while waiting for room in k6's channel
 		s.phase = interrupted
 		return false
@@ -165,8 +177,11 @@ func (s *Session) End(now time.Time) {
 		return
 	}
 	s.phase = ended
-	samples := s.pending(now, 1)
+	samples := s.pending(now, 2)
 	samples = append(samples, s.sample(s.builtin.WSSessionDuration, s.start, k6metrics.D(now.Sub(s.start))))
+	if failed, ok := s.sessionFailedSample(now); ok {
+		samples = append(samples, failed)
+	}
 	s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, true)
 }
 

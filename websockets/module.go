@@ -16,6 +16,7 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
@@ -35,15 +36,20 @@ var (
 // Blob classes are built when the script first reads an export, so that a VU
 // that only imports the module costs next to nothing.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &module{vu: vu, rt: vu.Runtime()}
+	failures, err := metrics.RegisterFailures(vu.InitEnv().Registry)
+	if err != nil {
+		common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
+	}
+	return &module{vu: vu, rt: vu.Runtime(), failures: failures}
 }
 
 // module is the instance of the module in one VU. Until the script reads an
-// export it holds only these three fields: the classes are allocated apart,
+// export it holds only these four fields: the classes are allocated apart,
 // on first use.
 type module struct {
-	vu modules.VU
-	rt *sobek.Runtime
+	vu       modules.VU
+	rt       *sobek.Runtime
+	failures *metrics.Failures // the metrics of failed sessions, registered by the VU
 	*classes
 }
 

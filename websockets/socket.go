@@ -116,6 +116,7 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
+	s.session.CountFailures(m.failures)
 	if err := attach(m.rt, call.This, m.socketKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
+	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/metrics"
@@ -182,6 +183,7 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(life.ctx, state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
+	s.session.CountFailures(m.failures)
 	if err := attach(m.rt, call.This, m.wssKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)
@@ -356,13 +358,14 @@ func (s *wsStream) takeDial() {
 		return
 	}
 	hs := res.hs
-	connmetrics.HandshakeEnded(s.session, hs)
+	connmetrics.HandshakeEnded(s.session, hs, res.err)
 	if res.err != nil {
 		msg := fmt.Sprintf("WebSocketStream: connecting to %s failed: %s", s.url, res.err)
 		if s.abandoned {
 			msg = "WebSocketStream: closed before the connection was established"
 		}
 		wsErr := s.m.webSocketError(msg, int(conn.CloseAbnormal), "")
+		s.m.setHandshakeFields(wsErr, int(errcode.Of(res.err, hs.Status)), hs.Status)
 		s.finish(wsErr, time.Now())
 		s.opened.settle(wsErr, true)
 		return
@@ -474,6 +477,7 @@ func (s *wsStream) refill() bool {
 // so waiting for Done here is immediate.
 func (s *wsStream) closedEvent(ev *conn.Event) {
 	<-s.conn.Done()
+	connmetrics.Closed(s.session, ev)
 	code, reason := int(ev.Code), ev.Reason
 	if ev.Clean && !s.abandoned {
 		s.finish(nil, time.Now())

@@ -17,6 +17,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // RootModule is the k6/ws module, shared by all VUs.
@@ -34,6 +35,8 @@ type moduleInstance struct {
 	// spareWaker wakes the loop of the VU's next socket, so that each
 	// ws.connect need not make one (see takeWaker).
 	spareWaker *waker
+	// failures are the metrics of failed sessions, registered by the VU.
+	failures *metrics.Failures
 }
 
 var (
@@ -50,7 +53,11 @@ func New() *RootModule {
 // object yet, so that a VU that only imports the module costs next to
 // nothing: Exports makes them.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &moduleInstance{vu: vu}
+	failures, err := metrics.RegisterFailures(vu.InitEnv().Registry)
+	if err != nil {
+		common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
+	}
+	return &moduleInstance{vu: vu, failures: failures}
 }
 
 // Exports returns the module's default export, the object with connect,
