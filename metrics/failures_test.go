@@ -116,7 +116,6 @@ func TestWithoutCountFailuresNoFailureMetricIsEmitted(t *testing.T) {
 	assert.NotContains(t, got, metrics.SessionFailedName)
 }
 
-
 func rate(b bool) float64 {
 	if b {
 		return 1
