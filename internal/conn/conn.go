@@ -243,6 +243,7 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 		c.readEnded(err)
 		return false
 	}
+	c.traceRead(kind, ev.Data)
 	if ev.Kind == Text && !utf8.Valid(ev.Data) {
 		c.die(&ending{code: CloseInvalidPayload, err: errors.New(
 			"websocket: received a text message that is not valid UTF-8")})
@@ -288,6 +289,7 @@ func (c *Conn) enqueue(ev Event) bool {
 }
 
 func (c *Conn) handlePing(data string) error {
+	c.traceControl(websocket.PingMessage, data)
 	err := c.writeControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWriteWait))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering ping: %w", err)
@@ -297,6 +299,7 @@ func (c *Conn) handlePing(data string) error {
 }
 
 func (c *Conn) handlePong(data string) error {
+	c.traceControl(websocket.PongMessage, data)
 	now := time.Now()
 	c.pmu.Lock()
 	sent, ok := c.pings[data]

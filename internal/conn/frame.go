@@ -167,6 +167,7 @@ func (c *Conn) writeControl(kind int, data []byte, deadline time.Time) error {
 	if c.writeErr != nil {
 		return c.writeErr
 	}
+	c.traceWrite(kind, data)
 	err := c.ws.WriteControl(kind, data, deadline)
 	c.wrote(kind, err)
 	return err
@@ -179,6 +180,7 @@ func (c *Conn) writeData(m outbound) error {
 	if c.writeErr != nil {
 		return c.writeErr
 	}
+	c.traceData(&m)
 	var err error
 	if m.header > 0 {
 		err = c.writeFrame(m.data)
