@@ -16,6 +16,7 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
@@ -40,16 +41,17 @@ func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	if err != nil {
 		common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
 	}
-	return &module{vu: vu, rt: vu.Runtime(), failures: failures}
+	return &module{vu: vu, rt: vu.Runtime(), failures: failures, trace: wstrace.ModeOf(vu.InitEnv().LookupEnv)}
 }
 
 // module is the instance of the module in one VU. Until the script reads an
-// export it holds only these four fields: the classes are allocated apart,
+// export it holds only these five fields: the classes are allocated apart,
 // on first use.
 type module struct {
 	vu       modules.VU
 	rt       *sobek.Runtime
 	failures *metrics.Failures // the metrics of failed sessions, registered by the VU
+	trace    wstrace.Mode      // what K6_WS_DEBUG traces, read as the VU imports the module
 	*classes
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -194,7 +195,9 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	}
 	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
 	life.wg.Add(1)
-	go s.dial(target, p.Options)
+	dialCtx, trace := wstrace.StartHandshake(s.ctx, m.trace, state.Logger, u)
+	p.Options.Tracer = wstrace.Frames(m.trace, state.Logger, u)
+	go s.dial(dialCtx, target, p.Options, trace)
 	s.hold()
 	return nil
 }
@@ -251,10 +254,12 @@ func (m *module) streamOf(this sobek.Value, what string) *wsStream {
 }
 
 // dial runs in its own goroutine: it opens the connection and hands the
-// outcome to the event loop.
-func (s *wsStream) dial(target conn.Target, opts conn.Options) {
+// outcome to the event loop. ctx is the stream's, with the handshake's
+// trace, if any: trace, when not nil, logs the handshake.
+func (s *wsStream) dial(ctx context.Context, target conn.Target, opts conn.Options, trace *wstrace.Handshake) {
 	defer s.life.wg.Done()
-	c, hs, err := conn.Dial(s.ctx, target, opts, s.wake)
+	c, hs, err := conn.Dial(ctx, target, opts, s.wake)
+	trace.End(hs, err)
 	s.mu.Lock()
 	s.dialed = &dialResult{conn: c, hs: hs, err: err}
 	s.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -29,7 +30,10 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 
 	w := mi.takeWaker()
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	c, hs, err := conn.Dial(ctx, target, p.Options, w.notify)
+	dialCtx, trace := wstrace.StartHandshake(ctx, mi.trace, state.Logger, ca.url)
+	p.Options.Tracer = wstrace.Frames(mi.trace, state.Logger, ca.url)
+	c, hs, err := conn.Dial(dialCtx, target, p.Options, w.notify)
+	trace.End(hs, err)
 	defer mi.putWaker(w, c)
 
 	start := hs.Start

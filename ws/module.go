@@ -17,6 +17,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -37,6 +38,8 @@ type moduleInstance struct {
 	spareWaker *waker
 	// failures are the metrics of failed sessions, registered by the VU.
 	failures *metrics.Failures
+	// trace is what K6_WS_DEBUG traces, read as the VU imports the module.
+	trace wstrace.Mode
 }
 
 var (
@@ -57,7 +60,7 @@ func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	if err != nil {
 		common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
 	}
-	return &moduleInstance{vu: vu, failures: failures}
+	return &moduleInstance{vu: vu, failures: failures, trace: wstrace.ModeOf(vu.InitEnv().LookupEnv)}
 }
 
 // Exports returns the module's default export, the object with connect,
