@@ -36,12 +36,20 @@ var (
 // NewModuleInstance returns the module's instance for vu. Its WebSocket and
 // Blob classes are built when the script first reads an export, so that a VU
 // that only imports the module costs next to nothing.
+//
+// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
+// init environment, which k6 gives the modules a script imports; without
+// one, failures are not counted and nothing is traced.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	failures, err := metrics.RegisterFailures(vu.InitEnv().Registry)
-	if err != nil {
-		common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
+	m := &module{vu: vu, rt: vu.Runtime()}
+	if env := vu.InitEnv(); env != nil {
+		failures, err := metrics.RegisterFailures(env.Registry)
+		if err != nil {
+			common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
+		}
+		m.failures, m.trace = failures, wstrace.ModeOf(env.LookupEnv)
 	}
-	return &module{vu: vu, rt: vu.Runtime(), failures: failures, trace: wstrace.ModeOf(vu.InitEnv().LookupEnv)}
+	return m
 }
 
 // module is the instance of the module in one VU. Until the script reads an

@@ -55,12 +55,20 @@ func New() *RootModule {
 // NewModuleInstance returns the module of one VU. It makes no JavaScript
 // object yet, so that a VU that only imports the module costs next to
 // nothing: Exports makes them.
+//
+// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
+// init environment, which k6 gives the modules a script imports; without
+// one, failures are not counted and nothing is traced.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	failures, err := metrics.RegisterFailures(vu.InitEnv().Registry)
-	if err != nil {
-		common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
+	mi := &moduleInstance{vu: vu}
+	if env := vu.InitEnv(); env != nil {
+		failures, err := metrics.RegisterFailures(env.Registry)
+		if err != nil {
+			common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
+		}
+		mi.failures, mi.trace = failures, wstrace.ModeOf(env.LookupEnv)
 	}
-	return &moduleInstance{vu: vu, failures: failures, trace: wstrace.ModeOf(vu.InitEnv().LookupEnv)}
+	return mi
 }
 
 // Exports returns the module's default export, the object with connect,
