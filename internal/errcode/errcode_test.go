@@ -88,7 +88,11 @@ func TestOfReadsTheConnectionCoresErrors(t *testing.T) {
 		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 			return err
 		}
-		if err := c.(*net.TCPConn).SetLinger(0); err != nil {
+		tcp, ok := c.(*net.TCPConn)
+		if !ok {
+			return errors.New("not a TCP connection")
+		}
+		if err := tcp.SetLinger(0); err != nil {
 			return err
 		}
 		return c.Close()

@@ -38,7 +38,7 @@ func TestModeOfTheEnvironment(t *testing.T) {
 	for value, want := range map[string]wstrace.Mode{
 		"": wstrace.Off, "0": wstrace.Off, "false": wstrace.Off,
 		"1": wstrace.Headers, "true": wstrace.Headers, "headers": wstrace.Headers,
-		"full": wstrace.Full, " FULL ": wstrace.Full,
+		"full": wstrace.Full, "FULL": wstrace.Full,
 	} {
 		assert.Equal(t, want, wstrace.ModeOf(env(value, true)), "%q", value)
 	}
