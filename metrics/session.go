@@ -14,6 +14,11 @@
 // ws_sessions and ws_connecting, and End emits ws_session_duration, even once
 // the test is over. A handshake cut off by the end of the test, or a connect
 // attempted after it, is an interruption, not a session: it emits nothing.
+//
+// A session told to CountFailures also emits ws_handshake_failed with
+// ws_sessions, and, once it opened, ws_session_failed with
+// ws_session_duration (failures.go): the metrics that say which sessions
+// failed, and why.
 package metrics
 
 import (
