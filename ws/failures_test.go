@@ -92,3 +92,16 @@ func TestSessionEndedAbnormallyCountsByCloseCode(t *testing.T) {
 		assert.InDelta(t, map[bool]float64{true: 0, false: 1}[code == "1001"], ended[0].Value, 0, route)
 	}
 }
+
+func TestCloseTimeoutIsAFailedSession(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.run(t, `ws.connect(WS + "/noclose", {closeTimeout: "100ms"}, function(socket) {
+		socket.on("error", function() {});
+		socket.on("open", function() { socket.close(1000); });
+	});`)
+	ended := wstest.Of(h.Collected(), "ws_session_failed")
+	require.Len(t, ended, 1)
+	assert.InDelta(t, 1.0, ended[0].Value, 0)
+	assert.Equal(t, "1006", ended[0].Tags.Map()["close_code"], "no close frame came back")
+}
