@@ -60,6 +60,11 @@ declare module "k6/x/ws" {
     body: string;
     /** "" on success, otherwise why the handshake failed. */
     error: string;
+    /**
+     * 0 on success, otherwise the cause as a number from k6's table of error codes:
+     * e.g. 1212 connection refused, 1050 handshake timeout, 1429 a 429 answer.
+     */
+    error_code: number;
   }
 
   /** The value `error` handlers get. */
@@ -184,6 +189,10 @@ declare module "k6/x/websockets" {
   export interface ErrorEvent extends WebSocketEvent {
     /** The error message. */
     readonly error: string;
+    /** For a failed handshake: the cause as a number from k6's table of error codes. */
+    readonly error_code?: number;
+    /** For a failed handshake: the HTTP status the server answered, 0 when none came. */
+    readonly status?: number;
   }
 
   /** Always the last event, exactly once. */
@@ -474,6 +483,10 @@ declare module "k6/x/websockets" {
     readonly closeCode: number | null;
     /** The close reason. */
     readonly reason: string;
+    /** For a failed handshake: the cause as a number from k6's table of error codes. */
+    readonly error_code?: number;
+    /** For a failed handshake: the HTTP status the server answered, 0 when none came. */
+    readonly status?: number;
   }
 
   /** The module's default export: `import websockets from "k6/x/websockets"`. */

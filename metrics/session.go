@@ -14,6 +14,11 @@
 // ws_sessions and ws_connecting, and End emits ws_session_duration, even once
 // the test is over. A handshake cut off by the end of the test, or a connect
 // attempted after it, is an interruption, not a session: it emits nothing.
+//
+// A session told to CountFailures also emits ws_handshake_failed with
+// ws_sessions, and, once it opened, ws_session_failed with
+// ws_session_duration (failures.go): the metrics that say which sessions
+// failed, and why.
 package metrics
 
 import (
@@ -47,6 +52,10 @@ type Handshake struct {
 	Subprotocol string
 	// RemoteAddr is the address of the peer, nil when no connection was made.
 	RemoteAddr net.Addr
+	// Failed says the handshake failed; ErrorCode is then its k6 error
+	// code, the value of the error_code tag.
+	Failed    bool
+	ErrorCode int
 }
 
 // phase is where a Session stands.
@@ -78,6 +87,10 @@ type Session struct {
 	received  float64
 	pings     []k6metrics.Sample
 	phase     phase
+
+	failures  *Failures // nil: ws_handshake_failed and ws_session_failed are not emitted
+	failed    bool      // the handshake failed
+	closeCode int       // the close code, once Closed was called
 }
 
 // NewSession starts recording a session that began at start. tags are the
@@ -121,14 +134,18 @@ func (s *Session) HandshakeEnded(h Handshake, connecting time.Duration) bool {
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagStatus, strconv.Itoa(h.Status))
 		s.tags.SetSystemTagOrMetaIfEnabled(s.systemTags, k6metrics.TagSubproto, h.Subprotocol)
 	}
-	pushed := s.push(k6metrics.ConnectedSamples{
-		Samples: []k6metrics.Sample{
-			s.sample(s.builtin.WSSessions, s.start, 1),
-			s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
-		},
-		Tags: s.tags.Tags,
-		Time: s.start,
-	}, false)
+	if h.Failed {
+		s.failed = true
+		s.tagFailure(h)
+	}
+	samples := []k6metrics.Sample{
+		s.sample(s.builtin.WSSessions, s.start, 1),
+		s.sample(s.builtin.WSConnecting, s.start, k6metrics.D(connecting)),
+	}
+	if failed, ok := s.handshakeFailedSample(h.Failed); ok {
+		samples = append(samples, failed)
+	}
+	pushed := s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: s.start}, false)
 	if !pushed { // the VU's context ended while waiting for room in k6's channel
 		s.phase = interrupted
 		return false
@@ -165,8 +182,11 @@ func (s *Session) End(now time.Time) {
 		return
 	}
 	s.phase = ended
-	samples := s.pending(now, 1)
+	samples := s.pending(now, 2)
 	samples = append(samples, s.sample(s.builtin.WSSessionDuration, s.start, k6metrics.D(now.Sub(s.start))))
+	if failed, ok := s.sessionFailedSample(now); ok {
+		samples = append(samples, failed)
+	}
 	s.push(k6metrics.ConnectedSamples{Samples: samples, Tags: s.tags.Tags, Time: now}, true)
 }
 

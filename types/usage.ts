@@ -59,9 +59,10 @@ export function socketApi(): void {
     socket.setInterval(() => socket.ping(), 100);
   });
   const status: number = res.status;
+  const errorCode: number = res.error_code;
   const fields: string[] = [res.url, res.body, res.error, res.headers["Sec-Websocket-Protocol"]];
   check(res, { "status is 101": (r) => r.status === 101 });
-  console.log(status, fields);
+  console.log(status, errorCode, fields);
 
   connect(`${base}/echo`, (socket) => socket.close());
   connect(`${base}/echo`, null, (socket) => socket.close());
@@ -106,7 +107,7 @@ export async function webSocketClass(): Promise<void> {
     const data: string | Blob | ArrayBuffer = event.data;
     console.log(data, event.origin);
   };
-  socket.onerror = (event: ErrorEvent) => console.error(event.error);
+  socket.onerror = (event: ErrorEvent) => console.error(event.error, event.error_code ?? 0, event.status ?? 0);
   socket.onclose = function (this: WebSocket, event: CloseEvent) {
     const fields: [number, string, boolean] = [event.code, event.reason, event.wasClean];
     console.log(this.readyState, fields);
@@ -181,7 +182,7 @@ export async function webSocketStream(): Promise<void> {
   } catch (err) {
     if (err instanceof WebSocketError) {
       const code: number | null = err.closeCode;
-      console.log(code, err.reason, err.message);
+      console.log(code, err.reason, err.message, err.error_code, err.status);
     }
   }
   await readable.cancel(new WebSocketError("gone", { closeCode: 4001 }));

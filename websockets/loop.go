@@ -9,6 +9,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
+	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
 )
 
@@ -97,7 +98,7 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 	s.stop()
 	s.stop = dialOver
 	hs := res.hs
-	counts := connmetrics.HandshakeEnded(s.session, hs)
+	counts := connmetrics.HandshakeEnded(s.session, hs, res.err)
 	if !counts {
 		s.finish()
 		if res.conn != nil {
@@ -112,7 +113,7 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 		if s.abandoned {
 			cause = errAbandoned
 		}
-		return s.fail(cause, time.Now())
+		return s.fail(cause, int(errcode.Of(res.err, hs.Status)), hs.Status, time.Now())
 	}
 	s.conn = res.conn
 	s.protocol = hs.Subprotocol
@@ -131,14 +132,17 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 // context is released, and there is nothing left to give up.
 func dialOver() {}
 
-// fail ends a socket whose connection never opened: an error event, then a
-// close event with code 1006. As in k6/ws, the session that ws_sessions
+// fail ends a socket whose connection never opened: an error event, with
+// the failure's k6 error code and the HTTP status the server answered, then
+// a close event with code 1006. As in k6/ws, the session that ws_sessions
 // counted also gets its ws_session_duration (stock k6/websockets omits it);
 // fail is only for sessions that count.
-func (s *socket) fail(cause error, at time.Time) error {
+func (s *socket) fail(cause error, errorCode, status int, at time.Time) error {
 	s.finish()
 	s.session.End(at)
-	err := s.emitError(cause.Error(), at)
+	err := s.emit(onError, func() (*sobek.Object, error) {
+		return s.events.HandshakeError(at, cause.Error(), errorCode, status), nil
+	})
 	if closeErr := s.emitClose(int(conn.CloseAbnormal), "", false, at); err == nil {
 		err = closeErr
 	}
@@ -217,6 +221,7 @@ func (s *socket) messageValue(ev *conn.Event) (sobek.Value, error) {
 func (s *socket) handleClose(ev *conn.Event) error {
 	<-s.conn.Done()
 	s.finish()
+	connmetrics.Closed(s.session, ev)
 	s.session.End(time.Now())
 	code, reason, clean := ev.Code, ev.Reason, ev.Clean
 	var err error

@@ -16,6 +16,8 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/wstrace"
+	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
@@ -34,16 +36,30 @@ var (
 // NewModuleInstance returns the module's instance for vu. Its WebSocket and
 // Blob classes are built when the script first reads an export, so that a VU
 // that only imports the module costs next to nothing.
+//
+// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
+// init environment, which k6 gives the modules a script imports; without
+// one, failures are not counted and nothing is traced.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &module{vu: vu, rt: vu.Runtime()}
+	m := &module{vu: vu, rt: vu.Runtime()}
+	if env := vu.InitEnv(); env != nil {
+		failures, err := metrics.RegisterFailures(env.Registry)
+		if err != nil {
+			common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
+		}
+		m.failures, m.trace = failures, wstrace.ModeOf(env.LookupEnv)
+	}
+	return m
 }
 
 // module is the instance of the module in one VU. Until the script reads an
-// export it holds only these three fields: the classes are allocated apart,
+// export it holds only these five fields: the classes are allocated apart,
 // on first use.
 type module struct {
-	vu modules.VU
-	rt *sobek.Runtime
+	vu       modules.VU
+	rt       *sobek.Runtime
+	failures *metrics.Failures // the metrics of failed sessions, registered by the VU
+	trace    wstrace.Mode      // what K6_WS_DEBUG traces, read as the VU imports the module
 	*classes
 }
 

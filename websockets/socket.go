@@ -16,6 +16,7 @@ import (
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
@@ -117,13 +118,16 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
+	s.session.CountFailures(m.failures)
 	if err := attach(m.rt, call.This, m.socketKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)
 	}
 	s.enqueue = m.vu.RegisterCallback()
 	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	go s.dial(ctx, target, p.Options)
+	dialCtx, trace := wstrace.StartHandshake(ctx, m.trace, state.Logger, u)
+	p.Options.Tracer = wstrace.Frames(m.trace, state.Logger, u)
+	go s.dial(dialCtx, target, p.Options, trace)
 	return nil
 }
 
@@ -196,9 +200,11 @@ func urlTags(tags *k6metrics.TagsAndMeta, enabled *k6metrics.SystemTagSet, u str
 
 // dial runs in its own goroutine: it opens the connection, which lives
 // until it closes or the VU's context ends, and hands the outcome to the
-// event loop. Cancelling ctx gives up the handshake.
-func (s *socket) dial(ctx context.Context, target conn.Target, opts conn.Options) {
+// event loop. Cancelling ctx gives up the handshake. trace, when not nil,
+// logs the handshake.
+func (s *socket) dial(ctx context.Context, target conn.Target, opts conn.Options, trace *wstrace.Handshake) {
 	c, hs, err := conn.DialAbandonable(s.ctx, ctx, target, opts, s.wake)
+	trace.End(hs, err)
 	s.mu.Lock()
 	s.dialed = &dialResult{conn: c, hs: hs, err: err}
 	s.mu.Unlock()

@@ -15,8 +15,10 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
+	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -202,6 +204,7 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(life.ctx, state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
+	s.session.CountFailures(m.failures)
 	if err := attach(m.rt, call.This, m.wssKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)
@@ -216,7 +219,9 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	}
 	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
 	life.wg.Add(1)
-	go s.dial(target, p.Options)
+	dialCtx, trace := wstrace.StartHandshake(s.ctx, m.trace, state.Logger, u)
+	p.Options.Tracer = wstrace.Frames(m.trace, state.Logger, u)
+	go s.dial(dialCtx, target, p.Options, trace)
 	s.hold()
 	return nil
 }
@@ -353,10 +358,12 @@ func (m *module) streamOf(this sobek.Value, what string) *wsStream {
 }
 
 // dial runs in its own goroutine: it opens the connection and hands the
-// outcome to the event loop.
-func (s *wsStream) dial(target conn.Target, opts conn.Options) {
+// outcome to the event loop. ctx is the stream's, with the handshake's
+// trace, if any: trace, when not nil, logs the handshake.
+func (s *wsStream) dial(ctx context.Context, target conn.Target, opts conn.Options, trace *wstrace.Handshake) {
 	defer s.life.wg.Done()
-	c, hs, err := conn.Dial(s.ctx, target, opts, s.wake)
+	c, hs, err := conn.Dial(ctx, target, opts, s.wake)
+	trace.End(hs, err)
 	s.mu.Lock()
 	s.dialed = &dialResult{conn: c, hs: hs, err: err}
 	s.mu.Unlock()
@@ -462,13 +469,14 @@ func (s *wsStream) takeDial() {
 		return
 	}
 	hs := res.hs
-	connmetrics.HandshakeEnded(s.session, hs)
+	connmetrics.HandshakeEnded(s.session, hs, res.err)
 	if res.err != nil {
 		msg := fmt.Sprintf("WebSocketStream: connecting to %s failed: %s", s.url, res.err)
 		if s.abandoned {
 			msg = "WebSocketStream: closed before the connection was established"
 		}
 		wsErr := s.m.webSocketError(msg, int(conn.CloseAbnormal), "")
+		s.m.setHandshakeFields(wsErr, int(errcode.Of(res.err, hs.Status)), hs.Status)
 		s.finish(wsErr, time.Now())
 		s.opened.settle(wsErr, true)
 		return
@@ -606,6 +614,7 @@ func (s *wsStream) refill() bool {
 // so waiting for Done here is immediate.
 func (s *wsStream) closedEvent(ev *conn.Event) {
 	<-s.conn.Done()
+	connmetrics.Closed(s.session, ev)
 	code, reason := int(ev.Code), ev.Reason
 	if ev.Clean && !s.abandoned {
 		s.finish(nil, time.Now())

@@ -123,6 +123,14 @@ func (m *module) webSocketError(message string, code int, reason string) *sobek.
 	return obj
 }
 
+// setHandshakeFields gives the WebSocketError of a failed opening handshake
+// the failure's k6 error code and the HTTP status the server answered, 0
+// when none came.
+func (m *module) setHandshakeFields(obj *sobek.Object, errorCode, status int) {
+	_ = obj.DefineDataProperty("error_code", m.rt.ToValue(errorCode), sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE)
+	_ = obj.DefineDataProperty("status", m.rt.ToValue(status), sobek.FLAG_TRUE, sobek.FLAG_FALSE, sobek.FLAG_TRUE)
+}
+
 func (m *module) setErrorFields(obj *sobek.Object, message string, code any, reason string) {
 	for _, f := range []struct {
 		name string

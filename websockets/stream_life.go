@@ -185,7 +185,7 @@ func (s *wsStream) goAway() {
 	s.dialed = nil
 	s.mu.Unlock()
 	if res != nil && s.conn == nil && !s.ended {
-		connmetrics.HandshakeEnded(s.session, res.hs)
+		connmetrics.HandshakeEnded(s.session, res.hs, res.err)
 		s.conn = res.conn
 	}
 	if s.conn != nil {
@@ -202,6 +202,7 @@ func (s *wsStream) teardown() {
 		for _, ev := range s.conn.Events(nil) {
 			if ev.Kind == conn.Close {
 				at = ev.Time
+				connmetrics.Closed(s.session, &ev)
 			}
 		}
 	}

@@ -11,8 +11,10 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
+	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/internal/vuctx"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
@@ -28,7 +30,10 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 
 	w := mi.takeWaker()
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	c, hs, err := conn.Dial(ctx, target, p.Options, w.notify)
+	dialCtx, trace := wstrace.StartHandshake(ctx, mi.trace, state.Logger, ca.url)
+	p.Options.Tracer = wstrace.Frames(mi.trace, state.Logger, ca.url)
+	c, hs, err := conn.Dial(dialCtx, target, p.Options, w.notify)
+	trace.End(hs, err)
 	defer mi.putWaker(w, c)
 
 	start := hs.Start
@@ -36,7 +41,8 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		start = time.Now()
 	}
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
-	counts := connmetrics.HandshakeEnded(sess, hs)
+	sess.CountFailures(mi.failures)
+	counts := connmetrics.HandshakeEnded(sess, hs, err)
 	defer func() { sess.End(time.Now()) }()
 
 	if !counts {
@@ -118,7 +124,8 @@ func (mi *moduleInstance) putWaker(w *waker, c *conn.Conn) {
 }
 
 // newResponse builds the object ws.connect returns: url, status, headers
-// (values of a repeated header joined with ", "), body and error.
+// (values of a repeated header joined with ", "), body, error and
+// error_code, the k6 error code of a failed handshake (0 when it opened).
 func newResponse(rt *sobek.Runtime, url string, hs conn.Handshake, err error) *sobek.Object {
 	headers := rt.NewObject()
 	var room [8]string // a handshake's response has a handful of headers
@@ -140,5 +147,6 @@ func newResponse(rt *sobek.Runtime, url string, hs conn.Handshake, err error) *s
 	_ = res.Set("headers", headers)
 	_ = res.Set("body", string(hs.Body))
 	_ = res.Set("error", msg)
+	_ = res.Set("error_code", int(errcode.Of(err, hs.Status)))
 	return res
 }

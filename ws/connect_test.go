@@ -75,7 +75,7 @@ func TestConnectResponseAndSessionMetrics(t *testing.T) {
 		var res = ws.connect(WS + "/echo", function(socket) { socket.close(); });
 		JSON.stringify({keys: Object.keys(res), url: res.url, status: res.status, body: res.body,
 			error: res.error, upgrade: res.headers["Upgrade"], connection: res.headers["Connection"]})`)
-	assert.JSONEq(t, `{"keys": ["url", "status", "headers", "body", "error"], "url": "`+h.srv.URL()+`/echo",
+	assert.JSONEq(t, `{"keys": ["url", "status", "headers", "body", "error", "error_code"], "url": "`+h.srv.URL()+`/echo",
 		"status": 101, "body": "", "error": "", "upgrade": "websocket", "connection": "Upgrade"}`, got)
 
 	samples := h.Collected()
@@ -221,7 +221,9 @@ func TestHandshakeTimeout(t *testing.T) {
 
 	samples := h.Collected()
 	requireSession(t, samples, 1)
-	assert.NotContains(t, tagsOf(t, samples, "ws_session_duration"), "status", "no response, no status")
+	tags := tagsOf(t, samples, "ws_session_duration")
+	assert.Equal(t, "0", tags["status"], "no response: status 0, as k6 tags a failed request")
+	assert.Equal(t, "1050", tags["error_code"], "k6's request timeout")
 	connecting := wstest.Of(samples, "ws_connecting")[0].Value
 	assert.GreaterOrEqual(t, connecting, 300.0, "ws_connecting is the time spent on the handshake, in ms")
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/internal/wstrace"
+	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // RootModule is the k6/ws module, shared by all VUs.
@@ -34,6 +36,10 @@ type moduleInstance struct {
 	// spareWaker wakes the loop of the VU's next socket, so that each
 	// ws.connect need not make one (see takeWaker).
 	spareWaker *waker
+	// failures are the metrics of failed sessions, registered by the VU.
+	failures *metrics.Failures
+	// trace is what K6_WS_DEBUG traces, read as the VU imports the module.
+	trace wstrace.Mode
 }
 
 var (
@@ -49,8 +55,20 @@ func New() *RootModule {
 // NewModuleInstance returns the module of one VU. It makes no JavaScript
 // object yet, so that a VU that only imports the module costs next to
 // nothing: Exports makes them.
+//
+// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
+// init environment, which k6 gives the modules a script imports; without
+// one, failures are not counted and nothing is traced.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &moduleInstance{vu: vu}
+	mi := &moduleInstance{vu: vu}
+	if env := vu.InitEnv(); env != nil {
+		failures, err := metrics.RegisterFailures(env.Registry)
+		if err != nil {
+			common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
+		}
+		mi.failures, mi.trace = failures, wstrace.ModeOf(env.LookupEnv)
+	}
+	return mi
 }
 
 // Exports returns the module's default export, the object with connect,

@@ -199,6 +199,7 @@ func (s *socket) deliverMessage(ev *conn.Event) error {
 // other than 1000 or 1001 is also an error event, as in k6. When the script
 // started the close handshake, the close handlers get its code and reason.
 func (s *socket) handleClose(ev *conn.Event) error {
+	connmetrics.Closed(s.sess, ev)
 	code, reason := ev.Code, ev.Reason
 	switch {
 	case ev.Clean && s.closing:

@@ -246,6 +246,7 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 		c.readEnded(err)
 		return false
 	}
+	c.traceRead(kind, ev.Data)
 	if ev.Kind == Text && !utf8.Valid(ev.Data) {
 		c.die(&ending{code: CloseInvalidPayload, peerFault: true, err: errors.New(
 			"websocket: received a text message that is not valid UTF-8")})
@@ -291,6 +292,7 @@ func (c *Conn) enqueue(ev Event) bool {
 }
 
 func (c *Conn) handlePing(data string) error {
+	c.traceControl(websocket.PingMessage, data)
 	err := c.writeControl(websocket.PongMessage, []byte(data))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 		return fmt.Errorf("answering ping: %w", err)
@@ -300,6 +302,7 @@ func (c *Conn) handlePing(data string) error {
 }
 
 func (c *Conn) handlePong(data string) error {
+	c.traceControl(websocket.PongMessage, data)
 	now := time.Now()
 	c.pmu.Lock()
 	sent, ok := c.pings[data]

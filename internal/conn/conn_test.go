@@ -16,6 +16,7 @@ import (
 
 	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/echoserver"
+	"github.com/loadkit/xk6-ws/internal/wstest"
 )
 
 // waitBound bounds every wait of these tests.
@@ -451,5 +452,18 @@ func TestSendCopiesTheMessage(t *testing.T) {
 	for i := range want {
 		got := c.until(t, conn.Binary)
 		require.Equal(t, want[i], last(got).Data, "message %d", i)
+	}
+}
+
+// A deadline that cuts the server's answer short can surface as gorilla's
+// "malformed HTTP response": the error still names the timeout, every time.
+func TestHandshakeTimeoutCuttingTheAnswerSaysSo(t *testing.T) {
+	t.Parallel()
+	url := wstest.DribblingListener(t, "HTTP/1.1 101 Switching Protocols\r\n", 20*time.Millisecond)
+	for range 20 {
+		_, _, err := conn.Dial(context.Background(), conn.Target{URL: url},
+			conn.Options{HandshakeTimeout: 100 * time.Millisecond}, func() {})
+		require.ErrorIs(t, err, conn.ErrHandshakeTimeout)
+		require.ErrorContains(t, err, "websocket handshake timed out after 100ms (handshakeTimeout)")
 	}
 }

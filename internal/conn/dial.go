@@ -24,6 +24,10 @@ const maxHandshakeBody = 64 << 10
 // a pool, it makes no write buffer of its own for a connection.
 var writeBufferPool = &sync.Pool{}
 
+// ErrHandshakeTimeout is in the chain of Dial's error when the opening
+// handshake did not end within Options.HandshakeTimeout.
+var ErrHandshakeTimeout = errors.New("websocket handshake timed out")
+
 // Dialer is what connections are dialled through: in k6, the VU's
 // lib.State.Dialer, which applies hosts, blockHostnames, blacklistIPs and
 // counts data_sent and data_received.
@@ -282,11 +286,20 @@ func handshakeError(ctx, hctx context.Context, err error, hs Handshake, timeout 
 			cause = context.DeadlineExceeded
 		}
 		return fmt.Errorf("websocket handshake interrupted: %w", cause)
-	case errors.Is(hctx.Err(), context.DeadlineExceeded) || isTimeout(err):
-		return fmt.Errorf("websocket handshake timed out after %s (handshakeTimeout): %w", timeout, err)
+	case deadlinePassed(hctx) || isTimeout(err):
+		return fmt.Errorf("%w after %s (handshakeTimeout): %w", ErrHandshakeTimeout, timeout, err)
 	default:
 		return err
 	}
+}
+
+// deadlinePassed tells whether ctx's deadline has passed. The deadline that
+// cut a handshake short has, whatever gorilla made of the cut (an i/o
+// timeout, or a "malformed HTTP response" when it cut the answer's status
+// line), and whether or not ctx's timer has fired yet.
+func deadlinePassed(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 func isTimeout(err error) bool {

@@ -95,6 +95,7 @@ func (c *Conn) writeClose(frame []byte) error {
 // handleClose answers the peer's close frame with the same code, and records
 // it, unless we sent ours first.
 func (c *Conn) handleClose(code int, reason string) error {
+	c.traceClose(code, reason)
 	c.smu.Lock()
 	answered := c.state >= stateCloseSent
 	if !answered {

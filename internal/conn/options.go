@@ -55,6 +55,8 @@ type Options struct {
 	QueueBytes    int
 	// WriteQueueBytes bounds the bytes queued by Send and not yet written.
 	WriteQueueBytes int
+	// Tracer, when not nil, is told of every frame read and written.
+	Tracer Tracer
 }
 
 // withDefaults returns o with every zero limit replaced by its default.

@@ -97,7 +97,11 @@ func (c *Conn) wrote(kind int, err error) {
 func (c *Conn) writeControlLocked(kind int, payload []byte, wait time.Duration) error {
 	var buf [frameHeadroom + maxControlPayload]byte
 	frame := encodeFrame(finBit|byte(kind), buf[:frameHeadroom+len(payload)], payload)
-	return c.writeLocked(kind, frame, time.Now().Add(wait))
+	err := c.writeLocked(kind, frame, time.Now().Add(wait))
+	if err == nil {
+		c.traceWrite(kind, payload)
+	}
+	return err
 }
 
 // writeControl writes the control frame of kind with payload, after the
@@ -141,6 +145,7 @@ func (c *Conn) writeData(m outbound) error {
 			return err
 		}
 	}
+	c.traceData(&m)
 	return nil
 }
 

@@ -9,18 +9,26 @@ package connmetrics
 
 import (
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/errcode"
 	"github.com/loadkit/xk6-ws/metrics"
 )
 
-// HandshakeEnded records the end of the opening handshake hs, successful or
-// not, and reports whether the session counts (see
+// HandshakeEnded records the end of the opening handshake hs, which failed
+// with err or succeeded (nil), and reports whether the session counts (see
 // metrics.Session.HandshakeEnded).
-func HandshakeEnded(s *metrics.Session, hs conn.Handshake) bool {
+func HandshakeEnded(s *metrics.Session, hs conn.Handshake, err error) bool {
 	return s.HandshakeEnded(metrics.Handshake{
 		Status:      hs.Status,
 		Subprotocol: hs.Subprotocol,
 		RemoteAddr:  hs.RemoteAddr,
+		Failed:      err != nil,
+		ErrorCode:   int(errcode.Of(err, hs.Status)),
 	}, hs.Duration)
+}
+
+// Closed records the Close event ev, the last of the session's connection.
+func Closed(s *metrics.Session, ev *conn.Event) {
+	s.Closed(int(ev.Code))
 }
 
 // Received records an event the script received: a data message counts in

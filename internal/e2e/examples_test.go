@@ -19,14 +19,15 @@ import (
 // exampleEnv is the environment of the examples that need one: demo.js is
 // a 10-second load test by default.
 var exampleEnv = map[string]map[string]string{
-	"demo.js": {"DURATION": "2s"},
+	"demo.js":  {"DURATION": "2s"},
+	"trace.js": {"K6_WS_DEBUG": "full"},
 }
 
 // TestExamples runs every script in examples/ (any new one too) against its
 // own echo server and checks that it succeeds: k6 exits with 0 (so every
 // threshold held), no check failed, the script opened WebSockets and got
-// messages, and the echo server saw exactly the sessions and messages that
-// k6 reported.
+// messages, and the echo server saw exactly the sessions (less those it
+// refused with an HTTP status) and messages that k6 reported.
 func TestExamples(t *testing.T) {
 	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*.js"))
@@ -63,7 +64,13 @@ func requireExampleSucceeded(t *testing.T, run Run) {
 	assert.InDelta(t, sessions, SumPoints(run.Points, "ws_sessions", nil), 0, "ws_sessions samples vs summary")
 
 	stats := run.Server.Stats()
-	assert.InDelta(t, sessions, float64(stats.Connections), 0, "connections the echo server accepted vs ws_sessions")
+	// A handshake the server refused with an HTTP status was not a
+	// connection of a WebSocket route.
+	refused := SumPoints(run.Points, "ws_handshake_failed", func(tags map[string]string) bool {
+		return tags["status"] != "" && tags["status"] != "0"
+	})
+	assert.InDelta(t, sessions-refused, float64(stats.Connections), 0,
+		"connections the echo server accepted vs ws_sessions less those it refused")
 	assert.InDelta(t, SumPoints(run.Points, "ws_msgs_sent", nil), float64(stats.MessagesReceived), 0,
 		"messages the echo server received vs ws_msgs_sent")
 	assert.Zero(t, stats.OpenConnections, "connections still open on the echo server after k6 exited")

@@ -39,7 +39,17 @@ type VU struct {
 // exports of k6/websockets when name is "").
 func NewVU(t testing.TB, module modules.Module, name string) *VU {
 	t.Helper()
+	return NewVUWithEnv(t, module, name, nil)
+}
+
+// NewVUWithEnv is NewVU in a process whose environment variables are env.
+func NewVUWithEnv(t testing.TB, module modules.Module, name string, env map[string]string) *VU {
+	t.Helper()
 	rt := modulestest.NewRuntime(t)
+	rt.VU.InitEnvField.LookupEnv = func(key string) (string, bool) {
+		v, ok := env[key]
+		return v, ok
+	}
 	registry := metrics.NewRegistry()
 	samples := make(chan metrics.SampleContainer, sampleBuffer)
 	resolver := netext.NewResolver(lookupIP, 0, types.DNSfirst, types.DNSpreferIPv4)

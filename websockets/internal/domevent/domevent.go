@@ -69,6 +69,15 @@ func (b *Builder) Error(at time.Time, message string) *sobek.Object {
 	return b.object(ev)
 }
 
+// HandshakeError returns the error event of a failed opening handshake: its
+// error property is message, error_code the failure's k6 error code and
+// status the HTTP status the server answered, 0 when none came.
+func (b *Builder) HandshakeError(at time.Time, message string, errorCode, status int) *sobek.Object {
+	ev := b.base(events.Error, at, handshakeErrorKeys)
+	ev.message, ev.errorCode, ev.status = message, errorCode, status
+	return b.object(ev)
+}
+
 func (b *Builder) base(typ string, at time.Time, keys []string) *event {
 	name, ok := b.types[typ]
 	if !ok {
@@ -86,6 +95,8 @@ var (
 	messageKeys = []string{"type", "target", "timestamp", "data", "origin"}
 	closeKeys   = []string{"type", "target", "timestamp", "code", "reason", "wasClean"}
 	errorKeys   = []string{"type", "target", "timestamp", "error"}
+
+	handshakeErrorKeys = []string{"type", "target", "timestamp", "error", "error_code", "status"}
 )
 
 // event is the Go side of an event object: sobek.DynamicObject with
@@ -101,6 +112,8 @@ type event struct {
 	reason    string
 	wasClean  bool
 	message   string
+	errorCode int
+	status    int
 }
 
 // Get returns the property key, or nil when the event has none.
@@ -128,6 +141,10 @@ func (ev *event) Get(key string) sobek.Value {
 		return rt.ToValue(ev.wasClean)
 	case "error":
 		return rt.ToValue(ev.message)
+	case "error_code":
+		return rt.ToValue(ev.errorCode)
+	case "status":
+		return rt.ToValue(ev.status)
 	}
 	return nil
 }
