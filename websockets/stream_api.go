@@ -7,6 +7,7 @@ import (
 	"github.com/grafana/sobek"
 	"go.k6.io/k6/js/common"
 
+	"github.com/loadkit/xk6-ws/internal/conn"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
@@ -104,8 +105,7 @@ func (m *module) newWebSocketError(call sobek.ConstructorCall) *sobek.Object {
 	if init := call.Argument(1); !common.IsNullish(init) {
 		c, r := m.closeArgs(init, "WebSocketError")
 		reason = r
-		if obj, ok := init.(*sobek.Object); ok &&
-			(!common.IsNullish(obj.Get("closeCode")) || !common.IsNullish(obj.Get("reason"))) {
+		if c != conn.CloseNoStatus {
 			code = int(c)
 		}
 	}

@@ -284,6 +284,9 @@ func TestStreamClosedIsAPromise(t *testing.T) {
 		await wss.opened;
 		wss.close({ closeCode: 4000 });
 		eq((await Promise.resolve(wss.closed)).closeCode, 4000, "Promise.resolve follows it");
+		let thrown;
+		try { wss.closed.then.call(5); } catch (e) { thrown = e; }
+		assert(thrown instanceof TypeError, "its then, called on something else, throws what Promise.prototype.then throws: " + thrown);
 		globalThis.finished = true;
 	})()`)
 	e.requireFinished()
@@ -352,5 +355,18 @@ func TestStreamClosedSettlesBehindMessagesNobodyReads(t *testing.T) {
 		eq(got.join(), "a,b,c,d", "the messages before the close");
 		globalThis.finished = true;
 	})()`))
+	e.requireFinished()
+}
+
+func TestWebSocketErrorWithAnEmptyReasonHasNoCode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.mustRun(`
+		eq(new WebSocketError("m", { reason: "" }).closeCode, null, "an empty reason without a code");
+		eq(new WebSocketError("m", {}).closeCode, null, "neither");
+		eq(new WebSocketError("m", { reason: "r" }).closeCode, 1000, "a reason without a code");
+		eq(new WebSocketError("m", { closeCode: 4000 }).closeCode, 4000, "a code");
+		globalThis.finished = true;
+	`)
 	e.requireFinished()
 }
