@@ -48,9 +48,9 @@
 // # The k6 binary
 //
 // TestMain builds ./cmd/k6 once (with -trimpath, as `make build` does, so
-// that the two share Go's build cache) into a temporary directory, which it removes
-// at the end, then checks that no goroutine is left behind (goleak). Two
-// environment variables change that:
+// that the two share Go's build cache) into a temporary directory, which it
+// removes at the end, then checks that no goroutine is left behind (goleak).
+// Two environment variables change that:
 //
 //   - XK6WS_E2E_K6=/path/to/k6 uses that binary instead of building one
 //     (for example a stock k6, to compare behaviour);
