@@ -99,15 +99,15 @@ func (m *module) addEventListener(c sobek.FunctionCall) sobek.Value {
 	fn, ok := sobek.AssertFunction(c.Argument(1))
 	if !ok {
 		jsval.Throwf(m.rt, jsval.TypeError,
-			"WebSocket.addEventListener: the listener for event type %q must be a function, got %s",
-			name, jsval.Describe(c.Argument(1)))
+			"WebSocket.addEventListener: the listener for event type %s must be a function, got %s",
+			jsval.Quote(name), jsval.Describe(c.Argument(1)))
 	}
 	opts := listenerOptions(c.Argument(2))
 	t, known := eventTypeOf(name)
 	if !known {
 		if state := m.vu.State(); state != nil {
-			state.Logger.Warnf("WebSocket.addEventListener: unknown event type %q ignored (known: %s)",
-				name, strings.Join(eventNames[:], ", "))
+			state.Logger.Warnf("WebSocket.addEventListener: unknown event type %s ignored (known: %s)",
+				jsval.Quote(name), strings.Join(eventNames[:], ", "))
 		}
 		return sobek.Undefined()
 	}

@@ -349,7 +349,7 @@ func TestBadInputSocketAPI(t *testing.T) {
 		"subprotocols-space":          `params.subprotocols: "a b" is not a valid subprotocol name`,
 		"close-reason-124-bytes":      `socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes`,
 		"close-reason-124-utf8-bytes": `socket.close: reason must be valid UTF-8 of at most 123 bytes, got 124 bytes`,
-		"sendBinary-string":           `^expected ArrayBuffer as argument, received: String \(socket.sendBinary takes an ArrayBuffer, a typed array or a DataView; got string "text"\)`,
+		"sendBinary-string":           `^GoError: expected ArrayBuffer as argument, received: String \(socket.sendBinary takes an ArrayBuffer, a typed array or a DataView; got string "text"\)`,
 		"setTimeout-negative":         `setTimeout requires a >0 timeout parameter, received -1.00`,
 		"setTimeout-not-function":     `socket.setTimeout: the first argument must be a function, got string "noop"`,
 		"setInterval-NaN":             `socket.setInterval: the timeout must be a number of milliseconds`,

@@ -36,15 +36,21 @@
 // default), then kills k6 and fails the test. When a test fails, the
 // output of each of its k6 runs is logged.
 //
+// Options.RESTAPI gives k6 its REST API (`--address`) on a port below the
+// kernel's ephemeral range, whose base URL the script reads as
+// __ENV.XK6WS_PPROF; the run is repeated on another port if another process
+// took it first (see apiPorts).
+//
 // Options.Signal sends a signal (SIGINT by default) to k6 once a condition
 // holds: a channel the test closes, a string in k6's output, a delay, or
 // all of them in that order; see [SignalAt].
 //
 // # The k6 binary
 //
-// TestMain builds ./cmd/k6 once into a temporary directory, which it removes
-// at the end, then checks that no goroutine is left behind (goleak). Two
-// environment variables change that:
+// TestMain builds ./cmd/k6 once (with -trimpath, as `make build` does, so
+// that the two share Go's build cache) into a temporary directory, which it
+// removes at the end, then checks that no goroutine is left behind (goleak).
+// Two environment variables change that:
 //
 //   - XK6WS_E2E_K6=/path/to/k6 uses that binary instead of building one
 //     (for example a stock k6, to compare behaviour);

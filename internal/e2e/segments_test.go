@@ -64,10 +64,9 @@ func totalsOf(run Run) segmentTotals {
 // over machines, or over the pods of a k6-operator TestRun. The three
 // together must do exactly the script's work, as k6 and as the server
 // counted it, and each a third of it (100 iterations split as 34, 33, 33).
-// The three runs are parallel subtests, so they overlap as far as go
-// test's -parallel allows.
+// The test is not parallel, so that its three runs, its parallel subtests,
+// wait for no slot that another test holds.
 func TestSegmentsSplitTheLoad(t *testing.T) {
-	t.Parallel()
 	shared := StartEchoServer(t, echoserver.Options{})
 	segments := []string{"0:1/3", "1/3:2/3", "2/3:1"}
 	names := []string{"first-third", "second-third", "last-third"}

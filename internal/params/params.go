@@ -143,7 +143,7 @@ func (p *Params) setHeaders(rt *sobek.Runtime, v sobek.Value) error {
 			continue
 		}
 		if _, isObj := value.(*sobek.Object); isObj {
-			return fmt.Errorf("params.headers[%q] must be a string, number or boolean, got %s", name, jsval.Describe(value))
+			return fmt.Errorf("params.headers[%s] must be a string, number or boolean, got %s", jsval.Quote(name), jsval.Describe(value))
 		}
 		p.Options.Header.Set(name, value.String())
 	}
@@ -212,11 +212,11 @@ func checkTokens(protocols []string, what string) ([]string, error) {
 	seen := make(map[string]bool, len(protocols))
 	for _, p := range protocols {
 		if !isToken(p) {
-			return nil, fmt.Errorf("%s: %q is not a valid subprotocol name (an HTTP token: "+
-				"visible ASCII without separators)", what, p)
+			return nil, fmt.Errorf("%s: %s is not a valid subprotocol name (an HTTP token: "+
+				"visible ASCII without separators)", what, jsval.Quote(p))
 		}
 		if seen[p] {
-			return nil, fmt.Errorf("%s: subprotocol %q is given twice", what, p)
+			return nil, fmt.Errorf("%s: subprotocol %s is given twice", what, jsval.Quote(p))
 		}
 		seen[p] = true
 	}
@@ -246,7 +246,7 @@ func duration(v sobek.Value, what string) (time.Duration, error) {
 	case isString(v):
 		parsed, err := types.ParseExtendedDuration(v.String())
 		if err != nil {
-			return 0, fmt.Errorf("%s must be a duration such as \"1s\" or \"500ms\", got %q", what, v.String())
+			return 0, fmt.Errorf("%s must be a duration such as \"1s\" or \"500ms\", got %s", what, jsval.Quote(v.String()))
 		}
 		d = parsed
 	case isNumber(v):

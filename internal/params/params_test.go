@@ -1,6 +1,7 @@
 package params_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,28 @@ func TestBadValuesNameTheKeyAndWhatIsAllowed(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "ws.connect: ")
 			assert.Contains(t, err.Error(), want)
+		})
+	}
+}
+
+// TestBadValuesQuoteAPrefix: an error quotes at most the first 32
+// characters of a value the script gave, and says how long it was.
+func TestBadValuesQuoteAPrefix(t *testing.T) {
+	t.Parallel()
+	a32 := strings.Repeat("a", 32)
+	for js, want := range map[string]string{
+		`{handshakeTimeout: "a".repeat(1000000)}`:                  `params.handshakeTimeout must be a duration such as "1s" or "500ms", got "` + a32 + `…" (1000000 characters)`,
+		`{subprotocols: ["a b".repeat(100000)]}`:                   `params.subprotocols: "` + strings.Repeat("a b", 11)[:32] + `…" (300000 characters) is not a valid subprotocol name`,
+		`{subprotocols: ["a".repeat(100000), "a".repeat(100000)]}`: `subprotocol "` + a32 + `…" (100000 characters) is given twice`,
+		`{headers: {["a".repeat(100000)]: {}}}`:                    `params.headers["` + a32 + `…" (100000 characters)] must be a string`,
+		`{maxMessageSize: "a".repeat(1000000)}`:                    `params.maxMessageSize must be a number of bytes, got string of 1000000 characters starting "` + a32 + `…"`,
+	} {
+		t.Run(js[:20], func(t *testing.T) {
+			t.Parallel()
+			_, err := parse(t, js, socketAPI)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want)
+			assert.Less(t, len(err.Error()), 300, "the error quotes a prefix: %.300s", err)
 		})
 	}
 }
