@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -93,7 +94,7 @@ func (h *Handshake) End(hs conn.Handshake, err error) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "WebSocket handshake with %s\nRequest:\nGET %s HTTP/1.1\n", h.url, h.url)
+	fmt.Fprintf(&b, "WebSocket handshake with %s\nRequest:\nGET %s HTTP/1.1\n", h.url, requestURI(h.url))
 	h.mu.Lock()
 	for _, line := range h.request {
 		b.WriteString(line + "\n")
@@ -110,6 +111,15 @@ func (h *Handshake) End(hs conn.Handshake, err error) {
 		fmt.Fprintf(&b, "Error: %s\n", err)
 	}
 	h.logger.WithField("source", source).Info(b.String())
+}
+
+// requestURI is the request line's target for rawURL: its path and query.
+func requestURI(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.RequestURI()
 }
 
 // writeHeader writes header's fields to b, sorted by name.
