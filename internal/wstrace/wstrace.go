@@ -69,13 +69,14 @@ type Handshake struct {
 	request []string // the request's header lines, as written
 }
 
-// StartHandshake returns the trace of the handshake with url that is dialled
-// with the returned context, derived from ctx, or nil when mode is Off.
-func StartHandshake(ctx context.Context, mode Mode, logger logrus.FieldLogger, url string) (context.Context, *Handshake) {
+// StartHandshake returns the trace of the handshake with target, a URL, that
+// is dialled with the returned context, derived from ctx, or nil when mode is
+// Off.
+func StartHandshake(ctx context.Context, mode Mode, logger logrus.FieldLogger, target string) (context.Context, *Handshake) {
 	if mode == Off {
 		return ctx, nil
 	}
-	h := &Handshake{logger: logger, url: url}
+	h := &Handshake{logger: logger, url: target}
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaderField: h.wroteHeaderField}), h
 }
 
@@ -136,13 +137,13 @@ func writeHeader(b *strings.Builder, header http.Header) {
 	}
 }
 
-// Frames returns the tracer of a connection's frames in mode: nil unless it
-// is Full.
-func Frames(mode Mode, logger logrus.FieldLogger, url string) conn.Tracer {
+// Frames returns the tracer of the frames of a connection to target, a URL,
+// in mode: nil unless it is Full.
+func Frames(mode Mode, logger logrus.FieldLogger, target string) conn.Tracer {
 	if mode != Full {
 		return nil
 	}
-	return &frameLog{logger: logger.WithField("source", source).WithField("url", url)}
+	return &frameLog{logger: logger.WithField("source", source).WithField("url", target)}
 }
 
 // frameLog logs each frame in an entry of its own.
