@@ -52,7 +52,7 @@ export default function () {
   });
 
   // No answer within handshakeTimeout: the error names the param.
-  const timedOut = ws.connect(`${base}/hang`, { handshakeTimeout: "200ms" }, () => {});
+  const timedOut = ws.connect(`${base}/hang`, { handshakeTimeout: "500ms" }, () => {});
   check(timedOut, {
     "timed out: error_code 1050": (r) => r.error_code === 1050,
     "timed out: status 0": (r) => r.status === 0,

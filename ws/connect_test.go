@@ -223,7 +223,9 @@ func TestHandshakeTimeout(t *testing.T) {
 	requireSession(t, samples, 1)
 	tags := tagsOf(t, samples, "ws_session_duration")
 	assert.Equal(t, "0", tags["status"], "no response: status 0, as k6 tags a failed request")
-	assert.Equal(t, "1050", tags["error_code"], "k6's request timeout")
+	// k6's request timeout, or its dial timeout on a machine so busy that
+	// dialling took the 300ms (errcode's tests tell the two apart).
+	assert.Contains(t, []string{"1050", "1211"}, tags["error_code"], "a timeout's error code")
 	connecting := wstest.Of(samples, "ws_connecting")[0].Value
 	assert.GreaterOrEqual(t, connecting, 300.0, "ws_connecting is the time spent on the handshake, in ms")
 }

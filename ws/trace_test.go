@@ -52,7 +52,7 @@ func TestTraceLogsTheHandshakesHeaders(t *testing.T) {
 	log := traceLog(t, "1")
 	require.Len(t, log, 1, "one entry, the handshake's: no frames")
 	for _, want := range []string{
-		"Request:\nGET ws://", "\nX-Trace: yes\n", "\nSec-WebSocket-Key: ", "\nUpgrade: websocket\n",
+		"Request:\nGET /echo HTTP/1.1\n", "\nX-Trace: yes\n", "\nSec-WebSocket-Key: ", "\nUpgrade: websocket\n",
 		"Response:\nHTTP/1.1 101 Switching Protocols\n", "\nSec-Websocket-Accept: ",
 	} {
 		assert.Contains(t, log[0], want)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -68,13 +69,14 @@ type Handshake struct {
 	request []string // the request's header lines, as written
 }
 
-// StartHandshake returns the trace of the handshake with url that is dialled
-// with the returned context, derived from ctx, or nil when mode is Off.
-func StartHandshake(ctx context.Context, mode Mode, logger logrus.FieldLogger, url string) (context.Context, *Handshake) {
+// StartHandshake returns the trace of the handshake with target, a URL, that
+// is dialled with the returned context, derived from ctx, or nil when mode is
+// Off.
+func StartHandshake(ctx context.Context, mode Mode, logger logrus.FieldLogger, target string) (context.Context, *Handshake) {
 	if mode == Off {
 		return ctx, nil
 	}
-	h := &Handshake{logger: logger, url: url}
+	h := &Handshake{logger: logger, url: target}
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaderField: h.wroteHeaderField}), h
 }
 
@@ -93,7 +95,7 @@ func (h *Handshake) End(hs conn.Handshake, err error) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "WebSocket handshake with %s\nRequest:\nGET %s HTTP/1.1\n", h.url, h.url)
+	fmt.Fprintf(&b, "WebSocket handshake with %s\nRequest:\nGET %s HTTP/1.1\n", h.url, requestURI(h.url))
 	h.mu.Lock()
 	for _, line := range h.request {
 		b.WriteString(line + "\n")
@@ -112,6 +114,15 @@ func (h *Handshake) End(hs conn.Handshake, err error) {
 	h.logger.WithField("source", source).Info(b.String())
 }
 
+// requestURI is the request line's target for rawURL: its path and query.
+func requestURI(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.RequestURI()
+}
+
 // writeHeader writes header's fields to b, sorted by name.
 func writeHeader(b *strings.Builder, header http.Header) {
 	names := make([]string, 0, len(header))
@@ -126,13 +137,13 @@ func writeHeader(b *strings.Builder, header http.Header) {
 	}
 }
 
-// Frames returns the tracer of a connection's frames in mode: nil unless it
-// is Full.
-func Frames(mode Mode, logger logrus.FieldLogger, url string) conn.Tracer {
+// Frames returns the tracer of the frames of a connection to target, a URL,
+// in mode: nil unless it is Full.
+func Frames(mode Mode, logger logrus.FieldLogger, target string) conn.Tracer {
 	if mode != Full {
 		return nil
 	}
-	return &frameLog{logger: logger.WithField("source", source).WithField("url", url)}
+	return &frameLog{logger: logger.WithField("source", source).WithField("url", target)}
 }
 
 // frameLog logs each frame in an entry of its own.

@@ -73,7 +73,7 @@ func TestHandshakeLogsRequestAndResponseHeaders(t *testing.T) {
 	require.Len(t, entries, 1)
 	assert.Equal(t, logrus.InfoLevel, entries[0].Level)
 	assert.Equal(t, "ws-debug", entries[0].Data["source"])
-	assert.Equal(t, "WebSocket handshake with ws://x/chat\nRequest:\nGET ws://x/chat HTTP/1.1\n"+
+	assert.Equal(t, "WebSocket handshake with ws://x/chat\nRequest:\nGET /chat HTTP/1.1\n"+
 		"Host: x\nSec-WebSocket-Protocol: chat\n"+
 		"Response:\nHTTP/1.1 101 Switching Protocols\nSec-Websocket-Protocol: chat\nUpgrade: websocket\n",
 		entries[0].Message)
