@@ -140,6 +140,7 @@ type Conn struct {
 	writeErr   error
 	compressed bool // gorilla compresses data messages: it writes them
 
+	auto  *autoReplies  // nil without Options.AutoReply
 	wire  *countingConn // the TCP connection, counting what is written to it
 	dying chan struct{} // closed when the state becomes tearingDown
 	done  chan struct{} // closed when the state becomes gone
@@ -157,6 +158,7 @@ func newConn(ws *websocket.Conn, wire *countingConn, compressed bool, opts Optio
 		notify:     notify,
 		room:       make(chan struct{}, 1),
 		wlock:      make(chan struct{}, 1),
+		auto:       newAutoReplies(opts.AutoReply),
 		dying:      make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -247,6 +249,9 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 		c.die(&ending{code: CloseInvalidPayload, err: errors.New(
 			"websocket: received a text message that is not valid UTF-8")})
 		return false
+	}
+	if (c.auto != nil || c.opts.Tracker != nil) && !c.trackRead(&ev) {
+		return true
 	}
 	return c.enqueue(ev)
 }

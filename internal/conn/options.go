@@ -53,6 +53,12 @@ type Options struct {
 	QueueBytes    int
 	// WriteQueueBytes bounds the bytes queued by Send and not yet written.
 	WriteQueueBytes int
+	// Tracker, when set, is told of every data message written and read
+	// (see service.go).
+	Tracker Tracker
+	// AutoReply lists the text messages the connection answers itself,
+	// without delivering them (see service.go).
+	AutoReply []AutoReply
 }
 
 // withDefaults returns o with every zero limit replaced by its default.

@@ -52,6 +52,10 @@ func (c *Conn) Send(binary bool, data []byte) error {
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
+	if err := c.trackLocked(binary, data); err != nil {
+		releaseCopy(m.pooled)
+		return err
+	}
 	c.sendLocked(m)
 	return nil
 }
@@ -70,9 +74,15 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 			return err
 		}
 		if c.fitsLocked(len(data)) {
-			c.sendLocked(m)
+			err := c.trackLocked(binary, data)
+			if err == nil {
+				c.sendLocked(m)
+			}
 			c.smu.Unlock()
-			return nil
+			if err != nil {
+				releaseCopy(m.pooled)
+			}
+			return err
 		}
 		if c.wroom == nil {
 			c.wroom = make(chan struct{})
@@ -190,6 +200,7 @@ func (c *Conn) writeLoop() {
 
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
 			c.written(m.size())
+			c.trackWritten()
 			releaseCopy(m.pooled)
 		}
 		if err != nil {
