@@ -16,6 +16,8 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
+	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
@@ -35,7 +37,9 @@ var (
 // Blob classes are built when the script first reads an export, so that a VU
 // that only imports the module costs next to nothing.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &module{vu: vu, rt: vu.Runtime()}
+	m := &module{vu: vu, rt: vu.Runtime()}
+	m.requestMetrics, m.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
+	return m
 }
 
 // module is the instance of the module in one VU. Until the script reads an
@@ -45,6 +49,10 @@ type module struct {
 	vu modules.VU
 	rt *sobek.Runtime
 	*classes
+	// requestMetrics are the metrics of params.correlate, or why they could
+	// not be registered.
+	requestMetrics  *metrics.RequestMetrics
+	requestsMissing error
 }
 
 // classes are the JavaScript classes of one VU and what their methods need.

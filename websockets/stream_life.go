@@ -186,6 +186,7 @@ func (s *wsStream) goAway() {
 	s.mu.Unlock()
 	if res != nil && s.conn == nil && !s.ended {
 		connmetrics.HandshakeEnded(s.session, res.hs)
+		connmetrics.Tagged(s.requests, s.session)
 		s.conn = res.conn
 	}
 	if s.conn != nil {
@@ -204,6 +205,7 @@ func (s *wsStream) teardown() {
 				at = ev.Time
 			}
 		}
+		connmetrics.AutoReplied(s.session, s.conn)
 	}
 	s.session.End(at)
 }

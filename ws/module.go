@@ -15,8 +15,10 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
+	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // RootModule is the k6/ws module, shared by all VUs.
@@ -34,6 +36,10 @@ type moduleInstance struct {
 	// spareWaker wakes the loop of the VU's next socket, so that each
 	// ws.connect need not make one (see takeWaker).
 	spareWaker *waker
+	// requestMetrics are the metrics of params.correlate, or why they could
+	// not be registered.
+	requestMetrics  *metrics.RequestMetrics
+	requestsMissing error
 }
 
 var (
@@ -50,7 +56,9 @@ func New() *RootModule {
 // object yet, so that a VU that only imports the module costs next to
 // nothing: Exports makes them.
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &moduleInstance{vu: vu}
+	mi := &moduleInstance{vu: vu}
+	mi.requestMetrics, mi.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
+	return mi
 }
 
 // Exports returns the module's default export, the object with connect,
