@@ -176,6 +176,7 @@ func (c *Conn) writeControl(kind int, data []byte, deadline time.Time) error {
 func (c *Conn) writeData(m outbound) error {
 	c.lockWrite()
 	defer c.unlockWrite()
+	c.trackWriting()
 	if c.writeErr != nil {
 		return c.writeErr
 	}

@@ -13,8 +13,9 @@ import (
 // for every automatic reply, with request false), under the lock that orders
 // the write queue, so in the order the writer writes them; an error refuses
 // the message, which Send then returns. Written is called by the writer
-// once per queued data message, in the same order, after the message's last
-// frame was written (or its write failed: the connection then ends). Read is
+// once per queued data message, in the same order, with the time just
+// before the message's last frame is handed to the socket (a write that
+// fails ends the connection). Read is
 // called by the reader for every data message it read, before the script
 // can see it. Closed is called once, when the connection is gone.
 type Tracker interface {
@@ -97,8 +98,11 @@ func (c *Conn) trackLocked(binary bool, data []byte) error {
 	return c.opts.Tracker.Queued(binary, data, true)
 }
 
-// trackWritten tells the Tracker, if any, that the writer wrote a data message.
-func (c *Conn) trackWritten() {
+// trackWriting tells the Tracker, if any, that the writer is writing a data
+// message, just before its last frame is handed to the socket: a time taken
+// after the write would come late whenever the writer waits for a processor
+// on its way back from the system call, which a busy machine makes common.
+func (c *Conn) trackWriting() {
 	if c.opts.Tracker != nil {
 		c.opts.Tracker.Written(time.Now())
 	}

@@ -200,7 +200,6 @@ func (c *Conn) writeLoop() {
 
 		if m.kind == websocket.TextMessage || m.kind == websocket.BinaryMessage {
 			c.written(m.size())
-			c.trackWritten()
 			releaseCopy(m.pooled)
 		}
 		if err != nil {

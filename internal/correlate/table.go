@@ -49,11 +49,10 @@ type Recorder interface {
 
 // request is a message that opened a request.
 type request struct {
-	key       string
-	written   time.Time // zero until the writer wrote it
-	deadline  time.Time
-	repliedAt time.Time // a reply read before the writer noted the write
-	done      bool      // answered, failed or replied to before written
+	key      string
+	written  time.Time // zero until the writer writes it
+	deadline time.Time
+	done     bool // answered or failed
 }
 
 // Table matches the replies of one connection with its requests: it is the
@@ -126,36 +125,30 @@ func (t *Table) Queued(binary bool, data []byte, isRequest bool) error {
 	return nil
 }
 
-// Written notes that the oldest data message queued was written at at.
+// Written notes that the oldest data message queued is being written: at
+// is taken as its last frame is handed to the socket.
 func (t *Table) Written(at time.Time) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	r := t.unwritten.pop()
-	if r == nil || r.done && r.repliedAt.IsZero() {
-		t.mu.Unlock()
+	if r == nil || t.closed {
 		return
 	}
 	r.written = at
-	if !r.repliedAt.IsZero() {
-		// The reply was read before the writer, back from the write,
-		// took the time: it came at once.
-		t.mu.Unlock()
-		t.rec.Answered(max(0, r.repliedAt.Sub(at)), r.repliedAt)
-		return
-	}
 	r.deadline = at.Add(t.spec.Timeout)
 	t.waiting.push(r)
-	if !t.armed && !t.closed {
+	if !t.armed {
 		t.armLocked(t.spec.Timeout)
 	}
-	t.mu.Unlock()
 }
 
-// Read matches a data message read at at with the request it answers.
+// Read matches a data message read at at with the request it answers: one
+// already written, the oldest with FIFO.
 func (t *Table) Read(binary bool, data []byte, at time.Time) {
 	var r *request
 	if t.spec.FIFO {
 		t.mu.Lock()
-		r = t.oldestOpenLocked()
+		r = t.oldestWaitingLocked()
 	} else {
 		if binary {
 			return
@@ -166,38 +159,30 @@ func (t *Table) Read(binary bool, data []byte, at time.Time) {
 		}
 		t.mu.Lock()
 		r = t.keys[key]
-		delete(t.keys, key)
+		if r != nil && !r.written.IsZero() {
+			delete(t.keys, key)
+		}
 	}
-	if r == nil {
+	if r == nil || r.written.IsZero() {
 		t.mu.Unlock()
 		return
 	}
 	r.done = true
 	t.open--
-	if r.written.IsZero() {
-		r.repliedAt = at // Written reports it
-		t.mu.Unlock()
-		return
-	}
 	t.mu.Unlock()
 	t.rec.Answered(at.Sub(r.written), at)
 }
 
-// oldestOpenLocked returns the oldest request not done: written, else
-// queued; nil when none is open.
-func (t *Table) oldestOpenLocked() *request {
+// oldestWaitingLocked returns the oldest request written and not done; nil
+// when none is.
+func (t *Table) oldestWaitingLocked() *request {
 	for t.waiting.len() > 0 && t.waiting.peek().done {
 		t.waiting.pop()
 	}
-	if t.waiting.len() > 0 {
-		return t.waiting.peek()
+	if t.waiting.len() == 0 {
+		return nil
 	}
-	for i := range t.unwritten.len() {
-		if r := t.unwritten.at(i); r != nil && !r.done {
-			return r
-		}
-	}
-	return nil
+	return t.waiting.peek()
 }
 
 // Closed fails every open request: the connection is gone.
@@ -283,8 +268,6 @@ func (q *queue) push(r *request) {
 }
 
 func (q *queue) peek() *request { return q.items[q.head] }
-
-func (q *queue) at(i int) *request { return q.items[q.head+i] }
 
 // pop removes and returns the oldest item; nil when empty.
 func (q *queue) pop() *request {

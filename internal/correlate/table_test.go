@@ -105,17 +105,24 @@ func TestFIFOAnswersTheOldestRequest(t *testing.T) {
 	assert.Equal(t, 1, failed, "the third request was open when the connection closed")
 }
 
-func TestReplyReadBeforeTheWriterNotedTheWrite(t *testing.T) {
+func TestReplyToARequestNotWrittenYetAnswersNothing(t *testing.T) {
 	t.Parallel()
 	rec := newOutcomes()
 	tab := NewTable(jsonSpec(t), rec)
+	fifo := NewTable(Spec{FIFO: true}, rec)
 	t0 := time.Now()
 	require.NoError(t, tab.Queued(false, []byte(`{"id":1}`), true))
+	require.NoError(t, fifo.Queued(false, []byte(`a`), true))
 	tab.Read(false, []byte(`{"id":1}`), t0)
-	tab.Written(t0.Add(time.Microsecond))
-	tab.Closed(t0.Add(time.Millisecond))
+	fifo.Read(false, []byte(`pushed`), t0)
+	tab.Written(t0.Add(time.Millisecond))
+	fifo.Written(t0.Add(time.Millisecond))
+	tab.Read(false, []byte(`{"id":1}`), t0.Add(3*time.Millisecond))
+	fifo.Read(false, []byte(`a`), t0.Add(4*time.Millisecond))
+	tab.Closed(t0.Add(5 * time.Millisecond))
+	fifo.Closed(t0.Add(5 * time.Millisecond))
 	answered, failed := rec.counts()
-	assert.Equal(t, []time.Duration{0}, answered)
+	assert.Equal(t, []time.Duration{2 * time.Millisecond, 3 * time.Millisecond}, answered)
 	assert.Zero(t, failed)
 }
 
