@@ -1,9 +1,15 @@
 package conn
 
 import (
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
+
+// ErrRefused is returned by Send and SendWait, wrapping the Tracker's
+// error, for a message that the Tracker refused.
+var ErrRefused = errors.New("websocket: the message was not sent")
 
 // Tracker is told of the data messages a connection writes and reads, on
 // the connection's own goroutines, so that it can time replies at the wire
@@ -89,13 +95,16 @@ func (c *Conn) TakeAutoReplies() int {
 	return int(c.auto.count.Swap(0))
 }
 
-// track tells the Tracker, if any, of a data message Send is about to queue;
+// trackLocked tells the Tracker, if any, of a data message Send is about to queue;
 // the caller holds smu.
 func (c *Conn) trackLocked(binary bool, data []byte) error {
 	if c.opts.Tracker == nil {
 		return nil
 	}
-	return c.opts.Tracker.Queued(binary, data, true)
+	if err := c.opts.Tracker.Queued(binary, data, true); err != nil {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return nil
 }
 
 // trackWriting tells the Tracker, if any, that the writer is writing a data
