@@ -114,12 +114,15 @@ func parseAutoReply(rt *sobek.Runtime, v sobek.Value) ([]conn.AutoReply, error) 
 			return nil, err
 		}
 		var rule conn.AutoReply
+		var hasReceive, hasSend bool
 		for _, key := range item.Keys() {
 			switch key {
 			case "receive":
 				rule.Receive, err = str(item.Get(key), what+".receive")
+				hasReceive = true
 			case "send":
 				rule.Send, err = str(item.Get(key), what+".send")
+				hasSend = true
 			default:
 				err = fmt.Errorf("unknown key %s in %s (allowed: receive, send)", key, what)
 			}
@@ -127,7 +130,7 @@ func parseAutoReply(rt *sobek.Runtime, v sobek.Value) ([]conn.AutoReply, error) 
 				return nil, err
 			}
 		}
-		if !isString(item.Get("receive")) || !isString(item.Get("send")) {
+		if !hasReceive || !hasSend {
 			return nil, fmt.Errorf("%s needs both receive and send, strings", what)
 		}
 		rules = append(rules, rule)
