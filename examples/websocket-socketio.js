@@ -232,7 +232,12 @@ export default async function () {
     // the connection within pingInterval + pingTimeout.
     clearTimeout(guard);
     guard = setTimeout(finish, Math.max(5000, open.pingInterval + open.pingTimeout + 1000));
-    outlived = setTimeout(() => (result.heartbeat ||= ws.readyState === OPEN), open.pingInterval + open.pingTimeout);
+    outlived = setTimeout(() => {
+      result.heartbeat ||= ws.readyState === OPEN;
+      if (result.chat.length === chatMessages && result.heartbeat) {
+        finish();
+      }
+    }, open.pingInterval + open.pingTimeout);
   });
   io.on("error", (e) => result.errors.push(e));
   io.on("connect", (sid) => {
