@@ -51,49 +51,56 @@ func Regexp(expr string) (Extractor, error) {
 // JSON up to the value, has none. A regexp's key is its first group's
 // match, when the expression matches and the group took part.
 func (e Extractor) Key(msg []byte) (string, bool) {
+	key, ok := e.key(msg)
+	return string(key), ok
+}
+
+// key is Key without the copy, where it can: the key's bytes are msg's,
+// unless a JSON string had escapes to decode.
+func (e Extractor) key(msg []byte) ([]byte, bool) {
 	if e.re != nil {
 		m := e.re.FindSubmatchIndex(msg)
 		if m == nil || m[2] < 0 {
-			return "", false
+			return nil, false
 		}
-		return string(msg[m[2]:m[3]]), true
+		return msg[m[2]:m[3]], true
 	}
 	return jsonKey(msg, e.path)
 }
 
 // jsonKey returns the string or number at path in the JSON text msg.
-func jsonKey(msg []byte, path []string) (string, bool) {
+func jsonKey(msg []byte, path []string) ([]byte, bool) {
 	s := scanner{data: msg}
 	for _, segment := range path {
 		if !s.enter(segment) {
-			return "", false
+			return nil, false
 		}
 	}
 	s.space()
 	if s.pos >= len(s.data) {
-		return "", false
+		return nil, false
 	}
 	start := s.pos
 	switch c := s.data[s.pos]; {
 	case c == '"':
 		if !s.skipString() {
-			return "", false
+			return nil, false
 		}
 		raw := s.data[start:s.pos]
 		if !containsByte(raw, '\\') {
-			return string(raw[1 : len(raw)-1]), true
+			return raw[1 : len(raw)-1], true
 		}
 		var text string
 		err := json.Unmarshal(raw, &text)
-		return text, err == nil
+		return []byte(text), err == nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		s.skipNumber()
 		if s.data[s.pos-1] == '-' {
-			return "", false
+			return nil, false
 		}
-		return string(s.data[start:s.pos]), true
+		return s.data[start:s.pos], true
 	default:
-		return "", false
+		return nil, false
 	}
 }
 

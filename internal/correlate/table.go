@@ -153,14 +153,14 @@ func (t *Table) Read(binary bool, data []byte, at time.Time) {
 		if binary {
 			return
 		}
-		key, ok := t.spec.Reply.Key(data)
+		key, ok := t.spec.Reply.key(data)
 		if !ok {
 			return
 		}
 		t.mu.Lock()
-		r = t.keys[key]
+		r = t.keys[string(key)] // no copy: the key is only looked up
 		if r != nil && !r.written.IsZero() {
-			delete(t.keys, key)
+			delete(t.keys, r.key)
 		}
 	}
 	if r == nil || r.written.IsZero() {
