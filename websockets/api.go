@@ -156,7 +156,7 @@ func (m *module) send(c sobek.FunctionCall) sobek.Value {
 			"Failed to execute 'send' on 'WebSocket': the WebSocket is still in the CONNECTING state")
 	}
 	if err := s.send(binary, data); err != nil {
-		common.Throw(m.rt, fmt.Errorf("Failed to execute 'send' on 'WebSocket': %w", err))
+		common.Throw(m.rt, fmt.Errorf("WebSocket.send: %w", err))
 	}
 	return sobek.Undefined()
 }

@@ -60,7 +60,7 @@ func (e Extractor) Key(msg []byte) (string, bool) {
 func (e Extractor) key(msg []byte) ([]byte, bool) {
 	if e.re != nil {
 		m := e.re.FindSubmatchIndex(msg)
-		if m == nil || m[2] < 0 {
+		if len(m) < 4 || m[2] < 0 {
 			return nil, false
 		}
 		return msg[m[2]:m[3]], true

@@ -138,4 +138,4 @@ func lookup(doc any, path []string) (any, bool) {
 	return doc, true
 }
 
-var digits = regexp.MustCompile(`^[0-9]+$`)
+var digits = regexp.MustCompile(`^\d+$`)

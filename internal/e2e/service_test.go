@@ -158,7 +158,7 @@ func TestCorrelateEveryAPI(t *testing.T) {
 	}
 	refusal := consoleMessages(t, run, "REFUSAL ")
 	if assert.Len(t, refusal, 1) {
-		assert.Contains(t, refusal[0], "Failed to execute 'send' on 'WebSocket': websocket: the message was not sent: "+
+		assert.Contains(t, refusal[0], "WebSocket.send: websocket: the message was not sent: "+
 			"correlate: too many requests are waiting for their reply: 1 are open, the limit is correlate.maxOpen (1)")
 		assert.Contains(t, refusal[0], `correlate: a request with the key "1" is already waiting for its reply`)
 	}

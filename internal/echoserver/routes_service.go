@@ -37,7 +37,7 @@ func (w *lockedWriter) write(typ int, data []byte) error {
 // or never; other messages get no answer.
 func (h *Handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 	q := newWSQuery(r, "delay", "never")
-	delay := q.duration("delay", 0, maxInterval)
+	delay := q.duration("delay", 0)
 	never := q.boolean("never", false)
 	s := h.upgrade(w, r, q, nil)
 	if s == nil {
@@ -91,8 +91,8 @@ func (h *Handler) serveRPC(w http.ResponseWriter, r *http.Request) {
 // other message.
 func (h *Handler) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 	q := newWSQuery(r, "interval", "timeout", "ping", "pong")
-	interval := q.duration("interval", 200*time.Millisecond, maxInterval)
-	timeout := q.duration("timeout", 100*time.Millisecond, maxInterval)
+	interval := q.duration("interval", 200*time.Millisecond)
+	timeout := q.duration("timeout", 100*time.Millisecond)
 	ping := q.text("ping", "2", maxHeartbeatText, true)
 	pong := q.text("pong", "3", maxHeartbeatText, true)
 	if interval == 0 || timeout == 0 {

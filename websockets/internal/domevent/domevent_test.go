@@ -1,7 +1,6 @@
 package domevent_test
 
 import (
-	"github.com/loadkit/xk6-ws/events"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/loadkit/xk6-ws/events"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
