@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,6 +44,14 @@ function socketAPI() {
 			s.send('{"id":2}');
 			s.setTimeout(() => s.close(), 500);
 		});
+	});
+	ws.connect(__ENV.WS_URL + '/rpc?never=true', { correlate: { ...json, maxOpen: 1, name: 'ws-maxopen' } }, (s) => {
+		s.on('open', () => {
+			s.send('{"id":1}');
+			s.send('{"id":2}');
+			s.close();
+		});
+		s.on('error', (e) => console.log('REFUSAL ws ' + e.error()));
 	});
 }
 
@@ -89,7 +98,7 @@ async function classAPI() {
 	} catch (e) {
 		refusal += ' | ' + String(e);
 	}
-	console.log('REFUSAL ' + refusal);
+	console.log('REFUSAL class ' + refusal);
 	bounded.close();
 	await closed(bounded);
 }
@@ -106,6 +115,19 @@ async function streamAPI() {
 	}
 	wss.close();
 	await wss.closed;
+
+	const bounded = new WebSocketStream(__ENV.WS_URL + '/rpc?never=true',
+		{ correlate: { ...json, maxOpen: 1, name: 'stream-maxopen' } });
+	const opened = await bounded.opened;
+	const w = opened.writable.getWriter();
+	await w.write('{"id":1}');
+	try {
+		await w.write('{"id":2}');
+	} catch (e) {
+		console.log('REFUSAL stream ' + String(e));
+	}
+	bounded.close();
+	await bounded.closed;
 }
 
 export default async function () {
@@ -139,12 +161,14 @@ func TestCorrelateEveryAPI(t *testing.T) {
 	}, passes)
 
 	for name, want := range map[string]struct{ answered, failed int }{
-		"ws-json":       {5, 0},
-		"ws-timeout":    {0, 2},
-		"class-regex":   {2, 0},
-		"class-closed":  {0, 1},
-		"class-maxopen": {0, 1},
-		"stream-fifo":   {4, 0},
+		"ws-json":        {5, 0},
+		"ws-timeout":     {0, 2},
+		"class-regex":    {2, 0},
+		"class-closed":   {0, 1},
+		"class-maxopen":  {0, 1},
+		"stream-fifo":    {4, 0},
+		"ws-maxopen":     {0, 1},
+		"stream-maxopen": {0, 1},
 	} {
 		named := HasTags(map[string]string{"name": name, "status": "101"})
 		assert.Equal(t, want.answered, CountPoints(run.Points, metricReqDuration, named), "%s: ws_req_duration samples", name)
@@ -156,12 +180,18 @@ func TestCorrelateEveryAPI(t *testing.T) {
 			assert.GreaterOrEqual(t, p.Value, 1.0, "the server answers after 1ms: the time covers it")
 		}
 	}
-	refusal := consoleMessages(t, run, "REFUSAL ")
-	if assert.Len(t, refusal, 1) {
-		assert.Contains(t, refusal[0], "WebSocket.send: websocket: the message was not sent: "+
-			"correlate: too many requests are waiting for their reply: 1 are open, the limit is correlate.maxOpen (1)")
-		assert.Contains(t, refusal[0], `correlate: a request with the key "1" is already waiting for its reply`)
+	const tooMany = "websocket: the message was not sent: " +
+		"correlate: too many requests are waiting for their reply: 1 are open, the limit is correlate.maxOpen (1)"
+	refusals := map[string]string{}
+	for _, msg := range consoleMessages(t, run, "REFUSAL ") {
+		api, text, _ := strings.Cut(msg, " ")
+		refusals[api] = text
 	}
+	assert.Contains(t, refusals["class"], "WebSocket.send: "+tooMany, "send() throws")
+	assert.Contains(t, refusals["class"], `correlate: a request with the key "1" is already waiting for its reply`)
+	assert.Contains(t, refusals["ws"], "socket.send: "+tooMany, "k6/ws: an error event")
+	assert.Contains(t, refusals["stream"], "WebSocketStream: write: the message was not sent: "+tooMany,
+		"the write is rejected")
 }
 
 const autoReplyScript = `
