@@ -46,6 +46,42 @@ declare module "k6/x/ws" {
     readQueueBytes?: number;
     /** Received messages waiting for the script (default 4096); then reading pauses. */
     readQueueMessages?: number;
+    /** Matches replies with requests on the connection and times them at the wire: ws_req_duration, ws_req_failed. */
+    correlate?: Correlate;
+    /** Text messages the connection answers itself; they do not reach the script (counted as received and sent). */
+    autoReply?: AutoReply[];
+  }
+
+  /** Where a text message's key is; give json or regex. */
+  export interface CorrelateKey {
+    /** A dotted path into a JSON message ("params.id"; a whole-number segment indexes an array): the string or number there. */
+    json?: string;
+    /** A Go (RE2) regular expression: the match of its first group. */
+    regex?: string;
+  }
+
+  /** params.correlate: request and reply, or fifo. */
+  export interface Correlate {
+    /** The key of a sent message: one with a key opens a request. */
+    request?: CorrelateKey;
+    /** The key of a received message: one with an open request's key answers it. */
+    reply?: CorrelateKey;
+    /** Every data message sent is a request, answered by the next data message received. */
+    fifo?: boolean;
+    /** How long a request waits for its reply, from its write (default 10s); then ws_req_failed is true. */
+    timeout?: Duration;
+    /** The name tag of the requests' samples. */
+    name?: string;
+    /** Requests waiting for their reply at most (default 4096); sending one more fails. */
+    maxOpen?: number;
+  }
+
+  /** One rule of params.autoReply. */
+  export interface AutoReply {
+    /** A text message equal to this is answered and not delivered. */
+    receive: string;
+    /** The text message sent in answer. */
+    send: string;
   }
 
   /** What `connect` returns once the socket has closed (or the handshake failed). */
@@ -156,6 +192,42 @@ declare module "k6/x/websockets" {
     readQueueBytes?: number;
     /** Received messages waiting for the script (default 4096); then reading pauses. */
     readQueueMessages?: number;
+    /** Matches replies with requests on the connection and times them at the wire: ws_req_duration, ws_req_failed. */
+    correlate?: Correlate;
+    /** Text messages the connection answers itself; they do not reach the script (counted as received and sent). */
+    autoReply?: AutoReply[];
+  }
+
+  /** Where a text message's key is; give json or regex. */
+  export interface CorrelateKey {
+    /** A dotted path into a JSON message ("params.id"; a whole-number segment indexes an array): the string or number there. */
+    json?: string;
+    /** A Go (RE2) regular expression: the match of its first group. */
+    regex?: string;
+  }
+
+  /** params.correlate: request and reply, or fifo. */
+  export interface Correlate {
+    /** The key of a sent message: one with a key opens a request. */
+    request?: CorrelateKey;
+    /** The key of a received message: one with an open request's key answers it. */
+    reply?: CorrelateKey;
+    /** Every data message sent is a request, answered by the next data message received. */
+    fifo?: boolean;
+    /** How long a request waits for its reply, from its write (default 10s); then ws_req_failed is true. */
+    timeout?: Duration;
+    /** The name tag of the requests' samples. */
+    name?: string;
+    /** Requests waiting for their reply at most (default 4096); sending one more fails. */
+    maxOpen?: number;
+  }
+
+  /** One rule of params.autoReply. */
+  export interface AutoReply {
+    /** A text message equal to this is answered and not delivered. */
+    receive: string;
+    /** The text message sent in answer. */
+    send: string;
   }
 
   /** What binary messages arrive as. */

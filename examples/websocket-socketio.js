@@ -1,6 +1,6 @@
 // websocket-socketio.js: a Socket.IO-style client on the WebSocket class.
 //
-// Runs on stock k6 v1.8.1 too.
+// Needs xk6-ws: params.autoReply (stock k6 rejects the unknown param).
 //
 // Socket.IO (v4/v5) runs on Engine.IO, whose packets over a WebSocket are text
 // frames starting with a packet type digit:
@@ -14,8 +14,12 @@
 //           43<id>[..] ACK: the answer to event <id>
 //           41      DISCONNECT
 // The SocketIOClient class below speaks that protocol: it waits for the open
-// packet, connects to the namespace, answers pings, emits events with or
-// without acks and dispatches the events it receives.
+// packet, connects to the namespace, emits events with or without acks and
+// dispatches the events it receives. It does not answer pings: the
+// connection does, with autoReply: [{ receive: "2", send: "3" }], on its own
+// goroutines, so the answer goes out even while the script is busy or in
+// sleep(), and the "2" never reaches the script (it counts in
+// ws_msgs_received, the "3" in ws_msgs_sent).
 //
 // The simulated server: the echo server's /echo route only sends back what it
 // receives, so the script also plays the server's part, over the network. An
@@ -23,8 +27,10 @@
 // a frame the simulated server sent is handed to the client when it returns;
 // a frame the client sent is answered as a Socket.IO server would answer it
 // (CONNECT → 40{sid}, event with ack id → 43<id>[...], event → the same event
-// broadcast back, pong → counted), and that answer goes over the wire too.
-// The simulated server sends the open packet first and pings every 300 ms.
+// broadcast back), and that answer goes over the wire too. The simulated
+// server sends the open packet first and pings every 300 ms: the ping comes
+// back from /echo, the connection answers it, and the "3" that comes back in
+// turn is the pong the simulated server counts.
 //
 // Against a real Socket.IO v4 server, set SOCKETIO_URL to its WebSocket
 // endpoint: SocketIOClient then talks to it directly. The server is expected
@@ -43,22 +49,26 @@
 //     examples/websocket-socketio.js
 import { WebSocket } from "k6/websockets";
 import { check } from "k6";
-import { Counter, Trend } from "k6/metrics";
 
 const base = __ENV.WS_URL || "ws://127.0.0.1:8080";
 const serverURL = __ENV.SOCKETIO_URL || "";
 const OPEN = 1; // readyState; WebSocket.OPEN is an addition of xk6-ws (undefined on stock k6)
 const chatMessages = 5;
-const ackLatency = new Trend("socketio_ack_latency", true);
-const heartbeats = new Counter("socketio_heartbeats");
+// The connection answers the server's pings itself, and times each ack
+// at the wire: from the event 42<id>[...] written to the ack 43<id>[...]
+// read, as ws_req_duration{name:ack}.
+const params = {
+  autoReply: [{ receive: "2", send: "3" }],
+  correlate: { request: { regex: "^42(\\d+)" }, reply: { regex: "^43(\\d+)" }, name: "ack" },
+};
 
 export const options = {
   vus: 2,
   duration: __ENV.DURATION || "2s",
   thresholds: {
     checks: ["rate==1"],
-    socketio_ack_latency: ["p(95)<1000"],
-    socketio_heartbeats: ["count>0"],
+    "ws_req_duration{name:ack}": ["p(95)<1000"],
+    "ws_req_failed{name:ack}": ["rate==0"],
   },
 };
 
@@ -93,8 +103,6 @@ class SocketIOClient {
     this.acks = new Map();
     this.nextAck = 0;
     this.sid = null;
-    this.heartbeatTimer = null;
-    this.heartbeatTimeout = 0;
   }
 
   on(event, fn) {
@@ -110,37 +118,24 @@ class SocketIOClient {
     let id = "";
     if (ack) {
       id = String(this.nextAck++);
-      this.acks.set(Number(id), { ack, sentAt: Date.now() });
+      this.acks.set(Number(id), ack);
     }
     this.transport.send(`42${id}${JSON.stringify([event, data])}`);
   }
 
-  // disconnect leaves the namespace; stop only stops the heartbeat watch.
+  // disconnect leaves the namespace.
   disconnect() {
-    this.stop();
     this.transport.send("41");
-  }
-
-  stop() {
-    clearTimeout(this.heartbeatTimer);
   }
 
   receive(frame) {
     switch (frame[0]) {
       case "0": {
         const open = JSON.parse(frame.slice(1));
-        this.heartbeatTimeout = open.pingInterval + open.pingTimeout;
         this.fire("open", open);
-        this.watchHeartbeat();
         this.transport.send("40"); // connect to the main namespace
         break;
       }
-      case "2":
-        this.watchHeartbeat();
-        this.transport.send("3");
-        heartbeats.add(1);
-        this.fire("ping");
-        break;
       case "4":
         this.onPacket(parsePacket(frame.slice(1)));
         break;
@@ -156,20 +151,12 @@ class SocketIOClient {
     } else if (p.type === 2) {
       this.fire(p.data[0], ...p.data.slice(1));
     } else if (p.type === 3 && this.acks.has(p.id)) {
-      const { ack, sentAt } = this.acks.get(p.id);
+      const ack = this.acks.get(p.id);
       this.acks.delete(p.id);
-      ackLatency.add(Date.now() - sentAt);
       ack(...p.data);
     } else if (p.type === 4) {
       this.fire("error", `connect error: ${JSON.stringify(p.data)}`);
     }
-  }
-
-  // watchHeartbeat restarts the dead-connection timer.
-  watchHeartbeat() {
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(() => this.fire("error", "no ping from the server: connection dead"),
-      this.heartbeatTimeout);
   }
 }
 
@@ -199,7 +186,9 @@ class EchoLoopback {
     this.client = client;
     const open = { sid: `eio-${__VU}-${__ITER}`, upgrades: [], pingInterval: this.pingInterval, pingTimeout: 1000 };
     this.serverSend(`0${JSON.stringify(open)}`);
-    this.pinger = setInterval(() => this.serverSend("2"), this.pingInterval);
+    // The ping's echo is answered by the connection, not handed to the
+    // script: it takes no place among the frames in flight.
+    this.pinger = setInterval(() => this.ws.send("2"), this.pingInterval);
   }
 
   stop() {
@@ -208,13 +197,15 @@ class EchoLoopback {
 
   // echoed routes a frame that came back from /echo.
   echoed(frame) {
+    if (frame === "3") {
+      this.pongs++; // the connection's answer to a ping, back from /echo
+      return;
+    }
     if (this.senders.shift() === "server") {
       this.client.receive(frame);
       return;
     }
-    if (frame === "3") {
-      this.pongs++;
-    } else if (frame === "40") {
+    if (frame === "40") {
       this.serverSend(`40${JSON.stringify({ sid: `sio-${__VU}-${__ITER}` })}`);
     } else if (frame.startsWith("42")) {
       const p = parsePacket(frame.slice(1));
@@ -226,21 +217,28 @@ class EchoLoopback {
 }
 
 export default async function () {
-  const ws = new WebSocket(serverURL || `${base}/echo`);
+  const ws = new WebSocket(serverURL || `${base}/echo`, null, params);
   // Against a real server, the client sends straight on the socket; against
   // /echo, through the simulated server.
   const loopback = serverURL ? null : new EchoLoopback(ws, 300);
   const io = new SocketIOClient(loopback || { send: (frame) => ws.send(frame) });
-  const result = { opened: null, sid: null, joined: null, chat: [], pings: 0, errors: [] };
+  const result = { opened: null, sid: null, joined: null, chat: [], heartbeat: false, errors: [] };
   let guard = setTimeout(finish, 5000); // never wait forever
+  let outlived;
 
   io.on("open", (open) => {
     result.opened = open;
-    // Wait at least for one heartbeat: the first ping comes after pingInterval.
+    // Stay for one heartbeat: a server whose ping went unanswered closes
+    // the connection within pingInterval + pingTimeout.
     clearTimeout(guard);
     guard = setTimeout(finish, Math.max(5000, open.pingInterval + open.pingTimeout + 1000));
+    outlived = setTimeout(() => {
+      result.heartbeat ||= ws.readyState === OPEN;
+      if (result.chat.length === chatMessages && result.heartbeat) {
+        finish();
+      }
+    }, open.pingInterval + open.pingTimeout);
   });
-  io.on("ping", () => result.pings++);
   io.on("error", (e) => result.errors.push(e));
   io.on("connect", (sid) => {
     result.sid = sid;
@@ -257,17 +255,16 @@ export default async function () {
   });
   io.on("chat", (msg) => result.chat.push(msg.n));
 
-  // finish leaves once every chat event came back and a heartbeat went round
-  // (the guard calls it in any case).
+  // finish leaves once every chat event came back and the connection
+  // outlived a heartbeat (the guard calls it in any case).
   function finish() {
     clearTimeout(guard);
+    clearTimeout(outlived);
     if (loopback) {
       loopback.stop();
     }
     if (ws.readyState === OPEN) {
       io.disconnect();
-    } else {
-      io.stop();
     }
     ws.close();
   }
@@ -283,7 +280,10 @@ export default async function () {
     } else {
       io.receive(event.data);
     }
-    if (result.chat.length === chatMessages && result.pings > 0 && ws.readyState === OPEN) {
+    if (loopback && loopback.pongs > 0) {
+      result.heartbeat = true; // the simulated server got its pong
+    }
+    if (result.chat.length === chatMessages && result.heartbeat && ws.readyState === OPEN) {
       finish();
     }
   };
@@ -291,6 +291,7 @@ export default async function () {
 
   await new Promise((resolve) => (ws.onclose = resolve));
   clearTimeout(guard);
+  clearTimeout(outlived);
   check(result, {
     "socket.io: the open packet gave a session and a ping interval": (r) =>
       r.opened && typeof r.opened.sid === "string" && r.opened.pingInterval > 0,
@@ -298,7 +299,7 @@ export default async function () {
     "socket.io: the join was acknowledged": (r) => r.joined && r.joined.room === "lobby",
     "socket.io: every chat event came back in order": (r) =>
       JSON.stringify(r.chat) === JSON.stringify([...Array(chatMessages).keys()]),
-    "socket.io: pings were answered with pongs": (r) => r.pings > 0,
+    "socket.io: the connection answered the server's pings": (r) => r.heartbeat,
     "socket.io: no protocol error": (r) => r.errors.length === 0,
   });
 }

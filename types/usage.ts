@@ -39,6 +39,8 @@ const params: Params = {
   handshakeTimeout: "5s",
   closeTimeout: 2000,
   maxMessageSize: 1 << 20,
+  correlate: { request: { json: "params.id" }, reply: { regex: "^43(\\d+)" }, timeout: "5s", name: "rpc", maxOpen: 100 },
+  autoReply: [{ receive: "2", send: "3" }],
 };
 
 export function socketApi(): void {
@@ -80,6 +82,7 @@ const classParams: WebSocketParams = {
   handshakeTimeout: 5000,
   closeTimeout: "1s",
   maxMessageSize: 1024,
+  correlate: { fifo: true, timeout: 500 },
 };
 
 export async function webSocketClass(): Promise<void> {

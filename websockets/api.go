@@ -1,6 +1,7 @@
 package websockets
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -154,7 +155,9 @@ func (m *module) send(c sobek.FunctionCall) sobek.Value {
 		jsval.Throwf(m.rt, jsval.InvalidStateError,
 			"Failed to execute 'send' on 'WebSocket': the WebSocket is still in the CONNECTING state")
 	}
-	s.send(binary, data)
+	if err := s.send(binary, data); err != nil {
+		common.Throw(m.rt, fmt.Errorf("WebSocket.send: %w", err))
+	}
 	return sobek.Undefined()
 }
 

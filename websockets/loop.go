@@ -99,6 +99,7 @@ func (s *socket) handshakeEnded(res *dialResult) error {
 	s.stop = dialOver
 	hs := res.hs
 	counts := connmetrics.HandshakeEnded(s.session, hs, res.err)
+	connmetrics.Tagged(s.requests, s.session)
 	if !counts {
 		s.finish()
 		if res.conn != nil {
@@ -154,6 +155,7 @@ func (s *socket) fail(cause error, errorCode, status int, at time.Time) error {
 // event still ends the socket.
 func (s *socket) drain() error {
 	s.buf = s.conn.Events(s.buf)
+	connmetrics.AutoReplied(s.session, s.conn)
 	var first error
 	for i := range s.buf {
 		if err := s.handle(&s.buf[i]); err != nil && first == nil {

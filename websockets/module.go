@@ -16,6 +16,7 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/wstrace"
 	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
@@ -49,6 +50,7 @@ func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 		}
 		m.failures, m.trace = failures, wstrace.ModeOf(env.LookupEnv)
 	}
+	m.requestMetrics, m.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
 	return m
 }
 
@@ -61,6 +63,10 @@ type module struct {
 	failures *metrics.Failures // the metrics of failed sessions, registered by the VU
 	trace    wstrace.Mode      // what K6_WS_DEBUG traces, read as the VU imports the module
 	*classes
+	// requestMetrics are the metrics of params.correlate, or why they could
+	// not be registered.
+	requestMetrics  *metrics.RequestMetrics
+	requestsMissing error
 }
 
 // classes are the JavaScript classes of one VU and what their methods need.

@@ -31,24 +31,31 @@ func (s *socket) bufferedAmount() int64 {
 // When the message does not fit in the write queue (writeQueueBytes), the
 // socket fails: it reads CLOSING, the connection is dropped, and an error
 // event and a close event with code 1006 follow.
-func (s *socket) send(binary bool, data []byte) {
+//
+// A message that params.correlate refuses (too many open requests, or its
+// key already open) is not sent, and the error says why: the script asked
+// for more than it allowed itself.
+func (s *socket) send(binary bool, data []byte) error {
 	if s.state != open {
 		s.discarded += int64(len(data))
-		return
+		return nil
 	}
 	err := s.conn.Send(binary, data)
 	switch {
 	case err == nil:
+	case errors.Is(err, conn.ErrRefused):
+		return err
 	case errors.Is(err, conn.ErrWriteQueueFull):
 		s.discarded += int64(len(data))
 		s.overflowed(err)
-		return
+		return nil
 	default:
 		// The connection is gone and its error and close events are on
 		// their way: the message is lost with it, as if it had been queued.
 		s.discarded += int64(len(data))
 	}
 	s.session.MessageSent(time.Now())
+	return nil
 }
 
 // overflowed fails the socket whose write queue is full, as the standard

@@ -14,6 +14,7 @@ import (
 	k6metrics "go.k6.io/k6/metrics"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/internal/wstrace"
@@ -48,7 +49,9 @@ type socket struct {
 	ctx     context.Context    //nolint:containedctx // the VU's context of the iteration that created the socket
 	stop    context.CancelFunc // gives up the dial; dialOver once the dial is over
 	session *metrics.Session
-	events  *domevent.Builder
+	// requests records the outcomes of params.correlate; nil without it.
+	requests *metrics.Requests
+	events   *domevent.Builder
 
 	state      readyState
 	binaryType string
@@ -119,6 +122,12 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
 	s.session.CountFailures(m.failures)
+	s.requests, err = connmetrics.Correlate(m.vu.Context(), state.Samples, m.requestMetrics, m.requestsMissing,
+		p.Correlate, p.Tags, &p.Options)
+	if err != nil {
+		stop()
+		jsval.Throw(m.rt, jsval.Errorf(jsval.TypeError, "WebSocket: %w", err))
+	}
 	if err := attach(m.rt, call.This, m.socketKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)

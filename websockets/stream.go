@@ -57,6 +57,8 @@ type wsStream struct {
 	ctx     context.Context //nolint:containedctx // the stream's own context, a child of the VU's lifetime
 	stop    context.CancelFunc
 	session *metrics.Session
+	// requests records the outcomes of params.correlate; nil without it.
+	requests *metrics.Requests
 
 	state      streamState
 	conn       *conn.Conn
@@ -205,6 +207,12 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
 	s.session.CountFailures(m.failures)
+	s.requests, err = connmetrics.Correlate(life.ctx, state.Samples, m.requestMetrics, m.requestsMissing,
+		p.Correlate, p.Tags, &p.Options)
+	if err != nil {
+		stop()
+		jsval.Throw(m.rt, jsval.Errorf(jsval.TypeError, "WebSocketStream: %w", err))
+	}
 	if err := attach(m.rt, call.This, m.wssKey, s); err != nil {
 		stop()
 		common.Throw(m.rt, err)
@@ -470,6 +478,7 @@ func (s *wsStream) takeDial() {
 	}
 	hs := res.hs
 	connmetrics.HandshakeEnded(s.session, hs, res.err)
+	connmetrics.Tagged(s.requests, s.session)
 	if res.err != nil {
 		msg := fmt.Sprintf("WebSocketStream: connecting to %s failed: %s", s.url, res.err)
 		if s.abandoned {
@@ -583,6 +592,7 @@ func (s *wsStream) refill() bool {
 	} else {
 		events = s.conn.Events(nil)
 	}
+	connmetrics.AutoReplied(s.session, s.conn)
 	if len(events) == 0 {
 		return false
 	}

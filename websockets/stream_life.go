@@ -186,6 +186,7 @@ func (s *wsStream) goAway() {
 	s.mu.Unlock()
 	if res != nil && s.conn == nil && !s.ended {
 		connmetrics.HandshakeEnded(s.session, res.hs, res.err)
+		connmetrics.Tagged(s.requests, s.session)
 		s.conn = res.conn
 	}
 	if s.conn != nil {
@@ -205,6 +206,7 @@ func (s *wsStream) teardown() {
 				connmetrics.Closed(s.session, &ev)
 			}
 		}
+		connmetrics.AutoReplied(s.session, s.conn)
 	}
 	s.session.End(at)
 }

@@ -28,6 +28,11 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 	tags := p.Tags
 	tags.SetSystemTagOrMetaIfEnabled(state.Options.SystemTags, k6metrics.TagURL, ca.url)
 
+	requests, err := connmetrics.Correlate(ctx, state.Samples, mi.requestMetrics, mi.requestsMissing,
+		p.Correlate, tags, &p.Options)
+	if err != nil {
+		return nil, fmt.Errorf("ws.connect: %w", err)
+	}
 	w := mi.takeWaker()
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
 	dialCtx, trace := wstrace.StartHandshake(ctx, mi.trace, state.Logger, ca.url)
@@ -43,6 +48,7 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
 	sess.CountFailures(mi.failures)
 	counts := connmetrics.HandshakeEnded(sess, hs, err)
+	connmetrics.Tagged(requests, sess)
 	defer func() { sess.End(time.Now()) }()
 
 	if !counts {

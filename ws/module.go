@@ -15,6 +15,7 @@ import (
 	"go.k6.io/k6/js/common"
 	"go.k6.io/k6/js/modules"
 
+	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
 	"github.com/loadkit/xk6-ws/internal/wstrace"
@@ -40,6 +41,10 @@ type moduleInstance struct {
 	failures *metrics.Failures
 	// trace is what K6_WS_DEBUG traces, read as the VU imports the module.
 	trace wstrace.Mode
+	// requestMetrics are the metrics of params.correlate, or why they could
+	// not be registered.
+	requestMetrics  *metrics.RequestMetrics
+	requestsMissing error
 }
 
 var (
@@ -68,6 +73,7 @@ func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 		}
 		mi.failures, mi.trace = failures, wstrace.ModeOf(env.LookupEnv)
 	}
+	mi.requestMetrics, mi.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
 	return mi
 }
 

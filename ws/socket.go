@@ -139,6 +139,7 @@ func waitGone(c *conn.Conn, logger warner) {
 func (s *socket) drain() error {
 	evs := s.conn.Events(s.events)
 	s.events = evs
+	connmetrics.AutoReplied(s.sess, s.conn)
 	for i := range evs {
 		if err := s.handle(&evs[i]); err != nil {
 			return err

@@ -142,6 +142,7 @@ type Conn struct {
 	compressed bool // permessage-deflate was negotiated: data messages are compressed
 
 	out   net.Conn      // what frames are written to: wire, or the TLS connection over it
+	auto  *autoReplies  // nil without Options.AutoReply
 	wire  *countingConn // the connection, counting what is written to it
 	dying chan struct{} // closed when the state becomes tearingDown
 	done  chan struct{} // closed when the state becomes gone
@@ -160,6 +161,7 @@ func newConn(ws *websocket.Conn, out net.Conn, wire *countingConn, compressed bo
 		notify:     notify,
 		room:       make(chan struct{}, 1),
 		wlock:      make(chan struct{}, 1),
+		auto:       newAutoReplies(opts.AutoReply),
 		dying:      make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -251,6 +253,9 @@ func (c *Conn) readNext(kind int, r io.Reader) bool {
 		c.die(&ending{code: CloseInvalidPayload, peerFault: true, err: errors.New(
 			"websocket: received a text message that is not valid UTF-8")})
 		return false
+	}
+	if (c.auto != nil || c.opts.Tracker != nil) && !c.trackRead(&ev) {
+		return true
 	}
 	return c.enqueue(ev)
 }

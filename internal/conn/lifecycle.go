@@ -256,6 +256,7 @@ func (c *Conn) finish() {
 		c.writers.Done() // the watch will never run
 	}
 	c.writers.Wait()
+	c.trackClosed()
 
 	c.smu.Lock()
 	c.state = stateGone

@@ -57,6 +57,12 @@ type Options struct {
 	WriteQueueBytes int
 	// Tracer, when not nil, is told of every frame read and written.
 	Tracer Tracer
+	// Tracker, when set, is told of every data message written and read
+	// (see service.go).
+	Tracker Tracker
+	// AutoReply lists the text messages the connection answers itself,
+	// without delivering them (see service.go).
+	AutoReply []AutoReply
 }
 
 // withDefaults returns o with every zero limit replaced by its default.

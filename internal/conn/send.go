@@ -51,6 +51,10 @@ func (c *Conn) Send(binary bool, data []byte) error {
 		return fmt.Errorf("%w: %d bytes are waiting and the limit is %d", ErrWriteQueueFull,
 			c.buffered, c.opts.WriteQueueBytes)
 	}
+	if err := c.trackLocked(binary, data); err != nil {
+		releaseCopy(m.pooled)
+		return err
+	}
 	c.sendLocked(m)
 	return nil
 }
@@ -69,9 +73,15 @@ func (c *Conn) SendWait(ctx context.Context, binary bool, data []byte) error {
 			return err
 		}
 		if c.fitsLocked(len(data)) {
-			c.sendLocked(m)
+			err := c.trackLocked(binary, data)
+			if err == nil {
+				c.sendLocked(m)
+			}
 			c.smu.Unlock()
-			return nil
+			if err != nil {
+				releaseCopy(m.pooled)
+			}
+			return err
 		}
 		if c.wroom == nil {
 			c.wroom = make(chan struct{})

@@ -139,6 +139,9 @@ func (c *Conn) writeData(m outbound) error {
 		if !c.lockWire() {
 			return errTornDown
 		}
+		if len(frames) == 0 {
+			c.trackWriting()
+		}
 		err := c.writeLocked(m.kind, frame, time.Time{})
 		c.unlockWire()
 		if err != nil {

@@ -411,7 +411,7 @@ func TestBadInputWebSocketClass(t *testing.T) {
 		"protocols-number":            `invalid protocols argument: WebSocket: protocols must be a string or an array of strings, got number 5`,
 		"protocols-twice":             `invalid protocols argument: WebSocket: protocols: subprotocol "a" is given twice`,
 		"protocols-space":             `invalid protocols argument: WebSocket: protocols: "a b" is not a valid subprotocol name`,
-		"params-unknown-key":          `unknown WebSocket's option subprotocols \(allowed: headers, tags, jar, compression, handshakeTimeout, closeTimeout, maxMessageSize, writeQueueBytes, readQueueBytes, readQueueMessages\)`,
+		"params-unknown-key":          `unknown WebSocket's option subprotocols \(allowed: headers, tags, jar, compression, handshakeTimeout, closeTimeout, maxMessageSize, writeQueueBytes, readQueueBytes, readQueueMessages, correlate, autoReply\)`,
 		"blob-parts-number":           `TypeError: Blob: blobParts must be an array \(or another iterable\) .*, got number 5`,
 		"blob-options-string":         `TypeError: Blob: options must be an object such as \{type: 'text/plain'\}, got string "text/plain"`,
 		"blob-endings":                `TypeError: Blob: options.endings must be "transparent" or "native", got "windows"`,

@@ -106,15 +106,15 @@ func (q *query) integer(name string, def, lo, hi int) int {
 	return n
 }
 
-// duration reads a Go duration parameter in [0, hi].
-func (q *query) duration(name string, def, hi time.Duration) time.Duration {
+// duration reads a Go duration parameter in [0, maxInterval].
+func (q *query) duration(name string, def time.Duration) time.Duration {
 	raw, ok := q.lookup(name)
 	if !ok {
 		return def
 	}
 	d, err := time.ParseDuration(raw)
-	if err != nil || d < 0 || d > hi {
-		q.invalid(name, raw, "a Go duration (like 100ms or 2s) from 0 to "+hi.String())
+	if err != nil || d < 0 || d > maxInterval {
+		q.invalid(name, raw, "a Go duration (like 100ms or 2s) from 0 to "+maxInterval.String())
 		return def
 	}
 	return d

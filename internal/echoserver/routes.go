@@ -52,6 +52,12 @@ func routeTable() []route {
 		{"/fragmented", "parts=3&size=3000", "sends one text message of size bytes in parts frames, then echoes",
 			(*Handler).serveFragmented},
 		{"/slowread", "", "completes the handshake, then never reads, until the client goes", (*Handler).serveSlowRead},
+		{"/rpc", "delay=0&never=false",
+			`answers each JSON text message with an "id" with {"id":<its id>,"result":<the message>}, delay after it came, or never`,
+			(*Handler).serveRPC},
+		{"/heartbeat", "interval=200ms&timeout=100ms&ping=2&pong=3",
+			"sends the text ping every interval, closes with 1008 when pong does not come back within timeout; echoes the rest",
+			(*Handler).serveHeartbeat},
 	}
 }
 

@@ -43,7 +43,7 @@ func (h *Handler) servePush(w http.ResponseWriter, r *http.Request) {
 	p := pushParams{
 		count:    q.integer("count", 0, 0, maxCount),
 		size:     q.integer("size", 16, 0, maxPushSize),
-		interval: q.duration("interval", 0, maxInterval),
+		interval: q.duration("interval", 0),
 		binary:   q.boolean("binary", false),
 	}
 	typ := websocket.TextMessage
@@ -177,7 +177,7 @@ func (h *Handler) serveHeaders(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) servePing(w http.ResponseWriter, r *http.Request) {
 	q := newWSQuery(r, "count", "interval", "payload")
 	count := q.integer("count", 1, 0, maxCount)
-	interval := q.duration("interval", 0, maxInterval)
+	interval := q.duration("interval", 0)
 	payload := []byte(q.text("payload", "srv-ping", maxControlPayload, false))
 	if count == 0 && interval == 0 {
 		q.invalid("count", "0", "1 or more, or 0 (unlimited) only with an interval above 0")

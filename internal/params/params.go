@@ -18,6 +18,7 @@ import (
 	k6metrics "go.k6.io/k6/metrics"
 
 	"github.com/loadkit/xk6-ws/internal/conn"
+	"github.com/loadkit/xk6-ws/internal/correlate"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 )
 
@@ -40,6 +41,9 @@ type Params struct {
 	Options conn.Options
 	// Tags are the VU's current tags with the script's own added.
 	Tags k6metrics.TagsAndMeta
+	// Correlate says how replies are matched with requests; nil without
+	// params.correlate.
+	Correlate *correlate.Spec
 }
 
 // keys lists every key that some API accepts, for error messages.
@@ -47,6 +51,7 @@ var keys = []string{
 	"headers", "tags", "jar", "compression", "subprotocols",
 	"handshakeTimeout", "closeTimeout", "maxMessageSize",
 	"writeQueueBytes", "readQueueBytes", "readQueueMessages",
+	"correlate", "autoReply",
 }
 
 // Parse reads v (undefined, null or an object) under rules. The
@@ -110,6 +115,10 @@ func (p *Params) set(rt *sobek.Runtime, rules Rules, key string, v sobek.Value) 
 		p.Options.QueueBytes, err = intCount(v, "params.readQueueBytes", "bytes")
 	case "readQueueMessages":
 		p.Options.QueueMessages, err = intCount(v, "params.readQueueMessages", "messages")
+	case "correlate":
+		p.Correlate, err = parseCorrelate(rt, v)
+	case "autoReply":
+		p.Options.AutoReply, err = parseAutoReply(rt, v)
 	default:
 		return unknownKey(rules, key)
 	}
