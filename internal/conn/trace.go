@@ -28,8 +28,9 @@ const TracePrefix = 32
 // Options.Tracer, nil for none, which costs a connection one branch per
 // frame. A data message counts as one frame, its opcode text or binary, its
 // length the message's. Frame is called from the connection's goroutines,
-// under its wire lock for a sent control frame: it must be quick, and must not keep
-// prefix, the first TracePrefix bytes of the payload at most, unmasked.
+// for a sent frame under the wire lock, just before the frame (a message's
+// first frame) is written: it must be quick, and must not keep prefix, the
+// first TracePrefix bytes of the payload at most, unmasked.
 type Tracer interface {
 	Frame(dir Direction, opcode, length int, prefix []byte)
 }
@@ -49,7 +50,8 @@ func (c *Conn) traceWrite(opcode int, payload []byte) {
 	}
 }
 
-// traceData tells the tracer of the data message m, written.
+// traceData tells the tracer of the data message m, as its first frame is
+// written.
 func (c *Conn) traceData(m *outbound) {
 	if c.opts.Tracer == nil {
 		return

@@ -97,11 +97,10 @@ func (c *Conn) wrote(kind int, err error) {
 func (c *Conn) writeControlLocked(kind int, payload []byte, wait time.Duration) error {
 	var buf [frameHeadroom + maxControlPayload]byte
 	frame := encodeFrame(finBit|byte(kind), buf[:frameHeadroom+len(payload)], payload)
-	err := c.writeLocked(kind, frame, time.Now().Add(wait))
-	if err == nil {
+	if c.writeErr == nil {
 		c.traceWrite(kind, payload)
 	}
-	return err
+	return c.writeLocked(kind, frame, time.Now().Add(wait))
 }
 
 // writeControl writes the control frame of kind with payload, after the
@@ -133,11 +132,14 @@ func (c *Conn) writeData(m outbound) error {
 		frames, pooled = deflateMessage(m.kind, m.data)
 		defer releaseCopy(pooled)
 	}
-	for len(frames) > 0 {
+	for first := true; len(frames) > 0; first = false {
 		var frame []byte
 		frame, frames = nextFrame(frames)
 		if !c.lockWire() {
 			return errTornDown
+		}
+		if first && c.writeErr == nil {
+			c.traceData(&m)
 		}
 		if len(frames) == 0 {
 			c.trackWriting()
@@ -148,7 +150,6 @@ func (c *Conn) writeData(m outbound) error {
 			return err
 		}
 	}
-	c.traceData(&m)
 	return nil
 }
 
