@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -125,7 +126,7 @@ func inflate(compressed []byte) ([]byte, error) {
 	r := flate.NewReader(io.MultiReader(bytes.NewReader(compressed), bytes.NewReader([]byte{0, 0, 0xff, 0xff})))
 	var out bytes.Buffer
 	_, err := io.Copy(&out, r)
-	if err != nil && err != io.ErrUnexpectedEOF { // the stream has no final block
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) { // the stream has no final block
 		return nil, err
 	}
 	return out.Bytes(), nil
