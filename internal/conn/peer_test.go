@@ -23,7 +23,8 @@ import (
 
 // extensionPeer accepts one connection on a listener of lc on 127.0.0.1,
 // answers its handshake with the Sec-WebSocket-Extensions header extensions
-// (none when empty), and hands it to serve, with a deadline of waitBound.
+// (none when empty), and hands it to serve, with a deadline of waitBound
+// that serve may move on.
 func extensionPeer(t *testing.T, lc *net.ListenConfig, extensions string,
 	serve func(c net.Conn, br *bufio.Reader) error,
 ) (url string) {
