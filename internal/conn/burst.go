@@ -5,7 +5,7 @@ import "sync"
 // readBufferSize is the size of the read buffer that gorilla keeps for the
 // whole life of a connection. It is small, so that an idle connection costs
 // little: data that comes in bursts is read through a pooled burst buffer
-// instead (see burstConn).
+// instead (see gorillaConn).
 const readBufferSize = 512
 
 // Sizes of burst reads: a burst is read readBurstSize bytes at a time, and a

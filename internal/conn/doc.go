@@ -17,7 +17,7 @@
 // where gorilla sets TLS up itself: its close frame on a protocol error can
 // still go out). This package encodes every frame a connection writes,
 // masked with a key from crypto/rand: a data message as frames of at most
-// 256 KiB, which Send copies and masks it into, or, with permessage-deflate,
+// 64 KiB, which Send copies and masks it into, or, with permessage-deflate,
 // the writer compresses it into.
 //
 // # Concurrency and lifecycle

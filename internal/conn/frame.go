@@ -21,7 +21,7 @@ const frameHeadroom = 14
 // long a pong, or a close frame, waits for a large message; it is large
 // enough that the write calls of a large message cost nothing measurable
 // (BenchmarkEchoRoundTrip/1MiB, bench scenario "large").
-const maxFragment = 256 << 10
+const maxFragment = 64 << 10
 
 // Bits and lengths of a frame's first two bytes (RFC 6455, section 5.2).
 const (

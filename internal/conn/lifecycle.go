@@ -207,11 +207,11 @@ func (c *Conn) die(cause *ending) {
 // that says so (1002 or 1009), as gorilla would have.
 func (c *Conn) readEnded(err error) {
 	end := c.readEnding(err)
+	end.peerFault = end.code == CloseProtocolError || end.code == CloseMessageTooBig
 	c.smu.Lock()
 	c.readEnd = end
 	c.smu.Unlock()
-	if end.code == CloseProtocolError || end.code == CloseMessageTooBig {
-		end.peerFault = true
+	if end.peerFault {
 		c.die(end)
 	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Send and SendWait copy each message into storage of their own, so that the
-// caller may change or reuse its bytes at once: most often into its frame,
-// after room for the frame's header (see frame.go). A copy of at least
+// caller may change or reuse its bytes at once: most often into its frames,
+// each behind room for its header (see frame.go). A copy of at least
 // minPooledCopy bytes is made in a pooled buffer that the writer gives back
 // once the message is on the wire: a script that sends large messages in a
 // loop reuses a few buffers instead of leaving one to the garbage collector

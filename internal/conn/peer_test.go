@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,7 +23,8 @@ import (
 
 // extensionPeer accepts one connection on a listener of lc on 127.0.0.1,
 // answers its handshake with the Sec-WebSocket-Extensions header extensions
-// (none when empty), and hands it to serve, with a deadline of waitBound.
+// (none when empty), and hands it to serve, with a deadline of waitBound
+// that serve may move on.
 func extensionPeer(t *testing.T, lc *net.ListenConfig, extensions string,
 	serve func(c net.Conn, br *bufio.Reader) error,
 ) (url string) {
@@ -125,7 +127,7 @@ func inflate(compressed []byte) ([]byte, error) {
 	r := flate.NewReader(io.MultiReader(bytes.NewReader(compressed), bytes.NewReader([]byte{0, 0, 0xff, 0xff})))
 	var out bytes.Buffer
 	_, err := io.Copy(&out, r)
-	if err != nil && err != io.ErrUnexpectedEOF { // the stream has no final block
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) { // the stream has no final block
 		return nil, err
 	}
 	return out.Bytes(), nil

@@ -20,6 +20,10 @@ import (
 	"github.com/loadkit/xk6-ws/internal/conn"
 )
 
+// peerBuffers is the size of the socket buffers between a client and a peer
+// that must see a large message while most of it is still unwritten.
+const peerBuffers = 64 << 10
+
 // pingedMessage is what a peer that pinged during a message saw.
 type pingedMessage struct {
 	message []byte // the message, inflated
@@ -33,13 +37,16 @@ type pingedMessage struct {
 func pingingPeer(t *testing.T, extensions string, report chan<- pingedMessage) (url string) {
 	t.Helper()
 	lc := &net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		return setBuffers(rc, tinyBuffers, 0)
+		return setBuffers(rc, peerBuffers, 0)
 	}}
 	return extensionPeer(t, lc, extensions, func(c net.Conn, br *bufio.Reader) error {
 		got := pingedMessage{pongAt: -1}
 		var payload []byte
 		done := false
 		for !done || got.pongAt < 0 {
+			if err := c.SetReadDeadline(time.Now().Add(waitBound)); err != nil {
+				return err
+			}
 			h, err := readFrameHeader(br)
 			if err != nil {
 				return fmt.Errorf("%+v, %d bytes: %w", got, len(payload), err)
@@ -81,7 +88,8 @@ func pingingPeer(t *testing.T, extensions string, report chan<- pingedMessage) (
 // A ping that comes while a large message is being written is answered
 // between two of its frames: the pong does not wait for the whole message,
 // and the message arrives whole, with or without compression. Small socket
-// buffers keep most of the message unwritten when the ping comes.
+// buffers keep most of the message unwritten when the ping comes; the peer
+// waits at most waitBound for each frame.
 func TestPongGoesOutBetweenTheFramesOfALargeMessage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -96,7 +104,7 @@ func TestPongGoesOutBetweenTheFramesOfALargeMessage(t *testing.T) {
 			t.Parallel()
 			report := make(chan pingedMessage, 1)
 			url := pingingPeer(t, tc.extensions, report)
-			c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{0, tinyBuffers}}, conn.Options{Compression: tc.extensions != ""})
+			c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{0, peerBuffers}}, conn.Options{Compression: tc.extensions != ""})
 			message := make([]byte, tc.size)
 			rng := rand.NewChaCha8([32]byte{19}) // random bytes: compression leaves them as large
 			_, _ = rng.Read(message)
@@ -105,8 +113,8 @@ func TestPongGoesOutBetweenTheFramesOfALargeMessage(t *testing.T) {
 			var got pingedMessage
 			select {
 			case got = <-report:
-			case <-time.After(waitBound):
-				t.Fatalf("the peer did not get the message and the pong within %s", waitBound)
+			case <-time.After(3 * waitBound):
+				t.Fatalf("the peer did not get the message and the pong within %s", 3*waitBound)
 			}
 			assert.Less(t, got.pongAt, got.frames, "the pong came after all %d frames of the message", got.frames)
 			assert.True(t, bytes.Equal(message, got.message), "the message arrived changed")
@@ -131,12 +139,15 @@ func TestAbortClosesBetweenTheFramesOfALargeMessage(t *testing.T) {
 	}
 	report := make(chan seen, 1)
 	lc := &net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		return setBuffers(rc, tinyBuffers, 0)
+		return setBuffers(rc, peerBuffers, 0)
 	}}
-	url := extensionPeer(t, lc, "", func(_ net.Conn, br *bufio.Reader) error {
+	url := extensionPeer(t, lc, "", func(c net.Conn, br *bufio.Reader) error {
 		var s seen
 		defer func() { report <- s }()
 		for {
+			if err := c.SetReadDeadline(time.Now().Add(waitBound)); err != nil {
+				return err
+			}
 			h, err := readFrameHeader(br)
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -162,7 +173,7 @@ func TestAbortClosesBetweenTheFramesOfALargeMessage(t *testing.T) {
 			}
 		}
 	})
-	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{0, tinyBuffers}}, conn.Options{})
+	c := dialTarget(t, context.Background(), conn.Target{URL: url, Dialer: socketDialer{0, peerBuffers}}, conn.Options{})
 	require.NoError(t, c.Send(true, make([]byte, 32<<20)))
 	select {
 	case <-started:
@@ -174,8 +185,8 @@ func TestAbortClosesBetweenTheFramesOfALargeMessage(t *testing.T) {
 	var s seen
 	select {
 	case s = <-report:
-	case <-time.After(waitBound):
-		t.Fatalf("the peer did not see the connection end within %s", waitBound)
+	case <-time.After(3 * waitBound):
+		t.Fatalf("the peer did not see the connection end within %s", 3*waitBound)
 	}
 	assert.Equal(t, int(conn.CloseGoingAway), s.closeCode, "the close frame's code")
 	assert.False(t, s.fin, "the whole message went out before the close frame, in %d frames", s.frames)

@@ -9,10 +9,14 @@ import (
 )
 
 // The wire has one owner: every frame of a connection, data or control, is
-// written by the functions of this file, holding the connection's wire lock,
-// to the TCP connection itself. gorilla reads; once the handshake is over it
-// can no longer write (see gorillaConn), so the close frames it would send on
-// a protocol error or a message over the read limit are sent by die instead.
+// written by writeLocked, holding the connection's wire lock, to the
+// connection (TLS included) under the gorillaConn that gorilla reads from.
+// Once the handshake is over gorilla can no longer write (see gorillaConn),
+// so the close frames it would send on a protocol error or a message over
+// the read limit are sent by die instead. The exception is wss:// through a
+// proxy: gorilla then sets TLS up itself, over gorillaConn, and frames are
+// written to its TLS connection, which gorilla's close frame on a protocol
+// error can still reach.
 //
 // The writer goroutine writes what Send, SendWait, Ping and Close queue, in
 // order. It holds the wire lock for one frame at a time, and a data message
