@@ -49,7 +49,7 @@ func framedSize(n int) int {
 // into buf, of framedSize(len(payload)) bytes. The first frame has the
 // message's opcode and, when compressed, RSV1; the last one has FIN.
 func encodeMessage(kind int, compressed bool, buf, payload []byte) {
-	first := byte(kind)
+	first := byte(kind) //nolint:gosec // kind is an opcode, 1 or 2
 	if compressed {
 		first |= rsv1Bit
 	}

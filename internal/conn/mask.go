@@ -64,7 +64,7 @@ func maskCopy(dst, src []byte, key uint32) {
 		src, dst = src[8:], dst[8:]
 	}
 	for i := range src {
-		dst[i] = src[i] ^ byte(k>>(8*(i&3)))
+		dst[i] = src[i] ^ byte(k>>(8*(i&3))) //nolint:gosec // the key byte i&3: the low byte is meant
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
-	"crypto/sha1" //nolint:gosec // RFC 6455 computes Sec-WebSocket-Accept with SHA-1
+	"crypto/sha1" // RFC 6455 computes Sec-WebSocket-Accept with SHA-1
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
@@ -48,7 +48,7 @@ func extensionPeer(t *testing.T, lc *net.ListenConfig, extensions string,
 			t.Errorf("peer: %v", err)
 			return
 		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec // see the import
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 		answer := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 			"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n"
 		if extensions != "" {

@@ -100,7 +100,7 @@ func (c *Conn) wrote(kind int, err error) {
 // maxControlPayload bytes, by controlWriteWait from now, holding the wire lock.
 func (c *Conn) writeControlLocked(kind int, payload []byte, wait time.Duration) error {
 	var buf [frameHeadroom + maxControlPayload]byte
-	frame := encodeFrame(finBit|byte(kind), buf[:frameHeadroom+len(payload)], payload)
+	frame := encodeFrame(finBit|byte(kind), buf[:frameHeadroom+len(payload)], payload) //nolint:gosec // kind is a control opcode, 8 to 10
 	if c.writeErr == nil {
 		c.traceWrite(kind, payload)
 	}
