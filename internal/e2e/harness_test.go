@@ -59,6 +59,19 @@ func TestParseSummaryRejectsBadJSON(t *testing.T) {
 	require.ErrorContains(t, err, "thresholds of x")
 }
 
+func TestFailedThresholdsTellTimeBoundsApart(t *testing.T) {
+	t.Parallel()
+	s, err := parseSummary([]byte(`{"metrics": {
+		"ws_connecting": {"thresholds": {"p(95)<500": true, "p(99.9) < 2000": false}},
+		"rpc": {"thresholds": {"avg<100": true, "med<=50": true, "max<1000": true, "min>=20": true}},
+		"checks": {"thresholds": {"rate>0.99": true, "rate==1": false}}
+	}}`))
+	require.NoError(t, err)
+	timeBounds, others := s.FailedThresholds()
+	assert.Equal(t, []string{"rpc: avg<100", "rpc: max<1000", "rpc: med<=50", "ws_connecting: p(95)<500"}, timeBounds)
+	assert.Equal(t, []string{"checks: rate>0.99", "rpc: min>=20"}, others)
+}
+
 func TestParsePoints(t *testing.T) {
 	t.Parallel()
 	f, err := os.Open("testdata/out.json")

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 )
 
@@ -77,6 +78,36 @@ func (s Summary) Thresholds(name string) (map[string]bool, error) {
 		return nil, fmt.Errorf("decoding the thresholds of %s: %w", name, err)
 	}
 	return failed, nil
+}
+
+// timeBound matches the source of a threshold that bounds a time from
+// above: "p(95)<500", "avg<100", "med<=50", "max<1000".
+var timeBound = regexp.MustCompile(`^\s*(p\([0-9.]+\)|avg|med|max)\s*<`)
+
+// FailedThresholds returns the thresholds that failed, as "metric: source",
+// split into upper bounds of a time (see timeBound) and the others. A
+// threshold given as an object ({threshold: ...}) is exported by its source
+// too.
+func (s Summary) FailedThresholds() (timeBounds, others []string) {
+	for name := range s.Metrics {
+		thresholds, err := s.Thresholds(name)
+		if err != nil {
+			others = append(others, err.Error())
+			continue
+		}
+		for source, failed := range thresholds {
+			switch {
+			case !failed:
+			case timeBound.MatchString(source):
+				timeBounds = append(timeBounds, name+": "+source)
+			default:
+				others = append(others, name+": "+source)
+			}
+		}
+	}
+	sort.Strings(timeBounds)
+	sort.Strings(others)
+	return timeBounds, others
 }
 
 // Checks returns every check of every group, sorted by path.
