@@ -159,6 +159,7 @@ declare module "k6/x/ws" {
 }
 
 declare module "k6/x/websockets" {
+  import { AutoReply, Correlate } from "k6/x/ws";
   /** A duration: a string such as "500ms", "2s" or "1m30s", or a number of milliseconds. */
   export type Duration = string | number;
 
@@ -198,37 +199,7 @@ declare module "k6/x/websockets" {
     autoReply?: AutoReply[];
   }
 
-  /** Where a text message's key is; give json or regex. */
-  export interface CorrelateKey {
-    /** A dotted path into a JSON message ("params.id"; a whole-number segment indexes an array): the string or number there. */
-    json?: string;
-    /** A Go (RE2) regular expression: the match of its first group. */
-    regex?: string;
-  }
-
-  /** params.correlate: request and reply, or fifo. */
-  export interface Correlate {
-    /** The key of a sent message: one with a key opens a request. */
-    request?: CorrelateKey;
-    /** The key of a received message: one with an open request's key answers it. */
-    reply?: CorrelateKey;
-    /** Every data message sent is a request, answered by the next data message received. */
-    fifo?: boolean;
-    /** How long a request waits for its reply, from its write (default 10s); then ws_req_failed is true. */
-    timeout?: Duration;
-    /** The name tag of the requests' samples. */
-    name?: string;
-    /** Requests waiting for their reply at most (default 4096); sending one more fails. */
-    maxOpen?: number;
-  }
-
-  /** One rule of params.autoReply. */
-  export interface AutoReply {
-    /** A text message equal to this is answered and not delivered. */
-    receive: string;
-    /** The text message sent in answer. */
-    send: string;
-  }
+  export { AutoReply, Correlate, CorrelateKey } from "k6/x/ws";
 
   /** What binary messages arrive as. */
   export type BinaryType = "blob" | "arraybuffer";
