@@ -17,7 +17,9 @@ import (
 	"github.com/loadkit/xk6-ws/internal/vuctx"
 )
 
-// maxHandshakeBody bounds how much of a refused handshake's body is kept.
+// maxHandshakeBody bounds how much of a refused handshake's body is kept. gorilla/websocket
+// already keeps only the first 1,024 bytes, which is what a script sees; this bound
+// holds should a later gorilla/websocket hand over more.
 const maxHandshakeBody = 64 << 10
 
 // writeBufferPool is given to gorilla, which never writes a message: with
