@@ -17,8 +17,6 @@ import (
 	"go.k6.io/k6/js/modules"
 
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
-	"github.com/loadkit/xk6-ws/internal/wstrace"
-	"github.com/loadkit/xk6-ws/metrics"
 	"github.com/loadkit/xk6-ws/websockets/internal/domevent"
 )
 
@@ -38,35 +36,28 @@ var (
 // Blob classes are built when the script first reads an export, so that a VU
 // that only imports the module costs next to nothing.
 //
-// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
-// init environment, which k6 gives the modules a script imports; without
-// one, failures are not counted and nothing is traced.
+// It registers the metrics of failures and of params.correlate and reads
+// K6_WS_DEBUG (see connmetrics.VU).
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	m := &module{vu: vu, rt: vu.Runtime()}
-	if env := vu.InitEnv(); env != nil {
-		failures, err := metrics.RegisterFailures(env.Registry)
-		if err != nil {
-			common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
-		}
-		m.failures, m.trace = failures, wstrace.ModeOf(env.LookupEnv)
+	extra, err := connmetrics.ForVU(vu.InitEnv())
+	if err != nil {
+		common.Throw(vu.Runtime(), fmt.Errorf("k6/websockets: %w", err))
 	}
-	m.requestMetrics, m.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
+	m.extra = extra
 	return m
 }
 
 // module is the instance of the module in one VU. Until the script reads an
-// export it holds only these five fields: the classes are allocated apart,
+// export it holds only these four fields: the classes are allocated apart,
 // on first use.
 type module struct {
-	vu       modules.VU
-	rt       *sobek.Runtime
-	failures *metrics.Failures // the metrics of failed sessions, registered by the VU
-	trace    wstrace.Mode      // what K6_WS_DEBUG traces, read as the VU imports the module
+	vu modules.VU
+	rt *sobek.Runtime
+	// extra is what the VU registered and read as it imported the module:
+	// the metrics of failures and of params.correlate, and K6_WS_DEBUG.
+	extra connmetrics.VU
 	*classes
-	// requestMetrics are the metrics of params.correlate, or why they could
-	// not be registered.
-	requestMetrics  *metrics.RequestMetrics
-	requestsMissing error
 }
 
 // classes are the JavaScript classes of one VU and what their methods need.

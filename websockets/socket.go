@@ -121,8 +121,8 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(m.vu.Context(), state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
-	s.session.CountFailures(m.failures)
-	s.requests, err = connmetrics.Correlate(m.vu.Context(), state.Samples, m.requestMetrics, m.requestsMissing,
+	s.session.CountFailures(m.extra.Failures)
+	s.requests, err = connmetrics.Correlate(m.vu.Context(), state.Samples, m.extra,
 		p.Correlate, p.Tags, &p.Options)
 	if err != nil {
 		stop()
@@ -134,8 +134,8 @@ func (m *module) newWebSocket(call sobek.ConstructorCall) *sobek.Object {
 	}
 	s.enqueue = m.vu.RegisterCallback()
 	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	dialCtx, trace := wstrace.StartHandshake(ctx, m.trace, state.Logger, u)
-	p.Options.Tracer = wstrace.Frames(m.trace, state.Logger, u)
+	dialCtx, trace := wstrace.StartHandshake(ctx, m.extra.Trace, state.Logger, u)
+	p.Options.Tracer = wstrace.Frames(m.extra.Trace, state.Logger, u)
 	go s.dial(dialCtx, target, p.Options, trace)
 	return nil
 }

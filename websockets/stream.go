@@ -206,8 +206,8 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 		session: metrics.NewSession(life.ctx, state.Samples, state.BuiltinMetrics,
 			state.Options.SystemTags, p.Tags, time.Now()),
 	}
-	s.session.CountFailures(m.failures)
-	s.requests, err = connmetrics.Correlate(life.ctx, state.Samples, m.requestMetrics, m.requestsMissing,
+	s.session.CountFailures(m.extra.Failures)
+	s.requests, err = connmetrics.Correlate(life.ctx, state.Samples, m.extra,
 		p.Correlate, p.Tags, &p.Options)
 	if err != nil {
 		stop()
@@ -227,8 +227,8 @@ func (m *module) newWebSocketStream(call sobek.ConstructorCall) *sobek.Object {
 	}
 	target := conn.Target{URL: u, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
 	life.wg.Add(1)
-	dialCtx, trace := wstrace.StartHandshake(s.ctx, m.trace, state.Logger, u)
-	p.Options.Tracer = wstrace.Frames(m.trace, state.Logger, u)
+	dialCtx, trace := wstrace.StartHandshake(s.ctx, m.extra.Trace, state.Logger, u)
+	p.Options.Tracer = wstrace.Frames(m.extra.Trace, state.Logger, u)
 	go s.dial(dialCtx, target, p.Options, trace)
 	s.hold()
 	return nil

@@ -28,15 +28,15 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 	tags := p.Tags
 	tags.SetSystemTagOrMetaIfEnabled(state.Options.SystemTags, k6metrics.TagURL, ca.url)
 
-	requests, err := connmetrics.Correlate(ctx, state.Samples, mi.requestMetrics, mi.requestsMissing,
+	requests, err := connmetrics.Correlate(ctx, state.Samples, mi.extra,
 		p.Correlate, tags, &p.Options)
 	if err != nil {
 		return nil, fmt.Errorf("ws.connect: %w", err)
 	}
 	w := mi.takeWaker()
 	target := conn.Target{URL: ca.url, Dialer: state.Dialer, TLSConfig: state.TLSConfig}
-	dialCtx, trace := wstrace.StartHandshake(ctx, mi.trace, state.Logger, ca.url)
-	p.Options.Tracer = wstrace.Frames(mi.trace, state.Logger, ca.url)
+	dialCtx, trace := wstrace.StartHandshake(ctx, mi.extra.Trace, state.Logger, ca.url)
+	p.Options.Tracer = wstrace.Frames(mi.extra.Trace, state.Logger, ca.url)
 	c, hs, err := conn.Dial(dialCtx, target, p.Options, w.notify)
 	trace.End(hs, err)
 	defer mi.putWaker(w, c)
@@ -46,7 +46,7 @@ func (mi *moduleInstance) run(ca connectArgs, p params.Params) (sobek.Value, err
 		start = time.Now()
 	}
 	sess := metrics.NewSession(ctx, state.Samples, state.BuiltinMetrics, state.Options.SystemTags, tags, start)
-	sess.CountFailures(mi.failures)
+	sess.CountFailures(mi.extra.Failures)
 	counts := connmetrics.HandshakeEnded(sess, hs, err)
 	connmetrics.Tagged(requests, sess)
 	defer func() { sess.End(time.Now()) }()

@@ -18,8 +18,6 @@ import (
 	"github.com/loadkit/xk6-ws/internal/connmetrics"
 	"github.com/loadkit/xk6-ws/internal/jsval"
 	"github.com/loadkit/xk6-ws/internal/params"
-	"github.com/loadkit/xk6-ws/internal/wstrace"
-	"github.com/loadkit/xk6-ws/metrics"
 )
 
 // RootModule is the k6/ws module, shared by all VUs.
@@ -37,14 +35,9 @@ type moduleInstance struct {
 	// spareWaker wakes the loop of the VU's next socket, so that each
 	// ws.connect need not make one (see takeWaker).
 	spareWaker *waker
-	// failures are the metrics of failed sessions, registered by the VU.
-	failures *metrics.Failures
-	// trace is what K6_WS_DEBUG traces, read as the VU imports the module.
-	trace wstrace.Mode
-	// requestMetrics are the metrics of params.correlate, or why they could
-	// not be registered.
-	requestMetrics  *metrics.RequestMetrics
-	requestsMissing error
+	// extra is what the VU registered and read as it imported the module:
+	// the metrics of failures and of params.correlate, and K6_WS_DEBUG.
+	extra connmetrics.VU
 }
 
 var (
@@ -61,19 +54,15 @@ func New() *RootModule {
 // object yet, so that a VU that only imports the module costs next to
 // nothing: Exports makes them.
 //
-// It registers the metrics of failed sessions and reads K6_WS_DEBUG from the
-// init environment, which k6 gives the modules a script imports; without
-// one, failures are not counted and nothing is traced.
+// It registers the metrics of failures and of params.correlate and reads
+// K6_WS_DEBUG (see connmetrics.VU).
 func (*RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	mi := &moduleInstance{vu: vu}
-	if env := vu.InitEnv(); env != nil {
-		failures, err := metrics.RegisterFailures(env.Registry)
-		if err != nil {
-			common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
-		}
-		mi.failures, mi.trace = failures, wstrace.ModeOf(env.LookupEnv)
+	extra, err := connmetrics.ForVU(vu.InitEnv())
+	if err != nil {
+		common.Throw(vu.Runtime(), fmt.Errorf("k6/ws: %w", err))
 	}
-	mi.requestMetrics, mi.requestsMissing = connmetrics.RegisterRequests(vu.InitEnv())
+	mi.extra = extra
 	return mi
 }
 
