@@ -503,8 +503,6 @@ func (s *wsStream) takeDial() {
 	s.state = streamOpen
 	s.readable = s.m.newReadable(s)
 	s.writable = s.m.newWritable(s)
-	s.life.wg.Add(1)
-	go s.watchGone(res.conn)
 	info := s.m.rt.NewObject()
 	for _, f := range []struct {
 		key string
@@ -513,16 +511,6 @@ func (s *wsStream) takeDial() {
 		_ = info.Set(f.key, f.v)
 	}
 	s.opened.settle(info, false)
-}
-
-// watchGone wakes the stream when c is gone. The connection wakes the
-// stream only for the first event queued since the stream last took its
-// events; the stream takes none while messages it took wait to be read, so
-// without this it would not learn of the close behind them.
-func (s *wsStream) watchGone(c *conn.Conn) {
-	defer s.life.wg.Done()
-	<-c.Done()
-	s.wake()
 }
 
 // gone tells whether the connection is gone: its close event is queued.

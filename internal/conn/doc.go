@@ -40,7 +40,8 @@
 // nothing more is.
 //
 // The notify function given to Dial is called from the connection's own
-// goroutines whenever events are queued after the queue was last drained. It
+// goroutines whenever events are queued after the queue was last drained,
+// and once more when the connection is gone, drained or not. It
 // must not block and must not call into the Conn: it only wakes the owner,
 // typically with a non-blocking send on a channel of capacity one. The owner
 // then calls Events(buf), which moves every queued event, in order, into

@@ -265,13 +265,13 @@ func (c *Conn) finish() {
 
 	c.mu.Lock()
 	c.queue = append(c.queue, end.events(time.Now())...)
-	wake := !c.notified
 	c.notified = true
 	c.mu.Unlock()
 	close(c.done)
-	if wake {
-		c.notify()
-	}
+	// Always: an owner that leaves events queued while it works through
+	// those it took (a WebSocketStream whose script reads slowly) still
+	// learns that the connection is gone.
+	c.notify()
 }
 
 // endingLocked tells how the connection ends: a close frame or an oversized
